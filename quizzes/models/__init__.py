@@ -1,0 +1,29 @@
+"""The domain (DESIGN.md, "Domain"): one module per aggregate, re-exported here."""
+
+from quizzes.models.attempts import Attempt, AttemptItem, Response
+from quizzes.models.banks import Bank, Objective, Tag, Topic
+from quizzes.models.grades import Grade, GradeOutbox
+from quizzes.models.institutions import Course, Institution, Membership
+from quizzes.models.questions import Option, Question, QuestionRevision
+from quizzes.models.quizzes import Quiz, QuizOverride, QuizQuestion
+
+__all__ = [
+    "Attempt",
+    "AttemptItem",
+    "Bank",
+    "Course",
+    "Grade",
+    "GradeOutbox",
+    "Institution",
+    "Membership",
+    "Objective",
+    "Option",
+    "Question",
+    "QuestionRevision",
+    "Quiz",
+    "QuizOverride",
+    "QuizQuestion",
+    "Response",
+    "Tag",
+    "Topic",
+]
