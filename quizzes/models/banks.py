@@ -11,6 +11,9 @@ class Bank(models.Model):
     description = models.TextField(blank=True, default="")
     # Whether the item linter's errors block a save or import (else they are warnings).
     lint_blocking = models.BooleanField(default=False)
+    # Bumped by every write to the bank's questions: the adaptive engine caches the bank's
+    # parameter arrays under (bank, content_version), so a stale cache is never read.
+    content_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

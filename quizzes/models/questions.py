@@ -143,6 +143,9 @@ class QuestionRevision(models.Model):
     irt_c = models.FloatField(default=0.0)
     irt_provenance = models.CharField(max_length=32, default="prior")
     irt_responses = models.PositiveIntegerField(default=0)
+    # Sympson-Hetter exposure parameter: the probability that the item, once selected, is
+    # administered (1 = never held back); set from simulations by the calibration tools.
+    exposure_parameter = models.FloatField(default=1.0)
     content_hash = models.CharField(max_length=64)
     served_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -174,6 +177,10 @@ class QuestionRevision(models.Model):
             models.CheckConstraint(condition=models.Q(irt_a__gt=0), name="revision_irt_a_positive"),
             models.CheckConstraint(
                 condition=models.Q(irt_c__gte=0, irt_c__lt=1), name="revision_irt_c_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exposure_parameter__gt=0, exposure_parameter__lte=1),
+                name="revision_exposure_parameter_range",
             ),
         ]
 
