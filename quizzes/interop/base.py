@@ -114,6 +114,10 @@ class BaseExporter(ABC):
         base = stem or slug_for_filename(bank.title) or "question-bank"
         return f"{base}{self.extension}"
 
+    def written_fraction(self, fraction: float) -> float:
+        """The fraction as the format writes it (Moodle formats: the nearest Moodle grade)."""
+        return fraction
+
     def unsupported(self, question: QuestionDraft) -> str:
         """Why the question cannot be written in this format; "" when it can."""
         if question.type not in self.types:

@@ -30,7 +30,9 @@ ALLOWED_ATTRIBUTES["img"] |= {"role"}
 URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
 
 _MARKUP = re.compile(r"<\s*[A-Za-z!/?]|javascript\s*:|vbscript\s*:", re.IGNORECASE)
-_MARKDOWN_BAD_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data)\s*:[^)]*\)", re.IGNORECASE)
+_MARKDOWN_BAD_LINK = re.compile(
+    r"\]\(\s*(?:javascript|vbscript|data)\s*:(?:[^()]|\([^)]*\))*\)", re.IGNORECASE
+)
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
