@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from quizzes.models import Bank, Course, Institution, Membership
@@ -22,6 +23,14 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+
+
+# Property tests are deterministic (derandomize) and have no per-example deadline: CI
+# machines are shared, and a slow example is not a failure of the property.
+settings.register_profile(
+    "project", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("project")
 
 
 @dataclass
