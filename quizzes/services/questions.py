@@ -9,11 +9,29 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 
-from quizzes.exceptions import ValidationFailed
+from quizzes.exceptions import Conflict, ValidationFailed
 from quizzes.interop.drafts import QuestionDraft, question_to_dict, validate_payload
-from quizzes.models import Bank, Objective, Option, Question, QuestionRevision, Tag, Topic
+from quizzes.interop.sanitize import sanitize_question
+from quizzes.linter import Finding, blocking_findings, lint_question
+from quizzes.models import (
+    AttemptItem,
+    Bank,
+    Objective,
+    Option,
+    Question,
+    QuestionRevision,
+    Tag,
+    Topic,
+)
 from quizzes.models.questions import PAYLOAD_KEYS, content_hash
+
+# Error codes of this module (tests and API clients match on them).
+CODE_LINT_FAILED = "lint_failed"
+CODE_INVALID_TRANSITION = "invalid_transition"
+CODE_BANK_SERVED = "bank_served"
+CODE_BANK_IN_USE = "bank_in_use"
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Question.Status.DRAFT: {Question.Status.IN_REVIEW, Question.Status.PUBLISHED},
@@ -21,6 +39,11 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Question.Status.PUBLISHED: {Question.Status.RETIRED},
     Question.Status.RETIRED: {Question.Status.DRAFT, Question.Status.PUBLISHED},
 }
+
+
+def bank_touch(bank_id: int) -> None:
+    """Bump the bank's content version: cached engine arrays of older versions are dead."""
+    Bank.objects.filter(pk=bank_id).update(content_version=F("content_version") + 1)
 
 
 def _validate(draft: QuestionDraft) -> None:
@@ -37,6 +60,31 @@ def _validate(draft: QuestionDraft) -> None:
             code="invalid_status",
             fields={"status": [draft.status]},
         )
+
+
+def lint_findings_text(findings: list[Finding]) -> list[str]:
+    return [f"{finding.rule}: {finding.message}" for finding in findings]
+
+
+def _lint_gate(bank: Bank, draft: QuestionDraft) -> None:
+    """A bank that opted in (``lint_blocking``) refuses items with unexcepted lint errors."""
+    if not bank.lint_blocking:
+        return
+    blocking = blocking_findings(lint_question(draft))
+    if blocking:
+        raise ValidationFailed(
+            f"Question {draft.id} breaks item-writing rules this bank enforces: "
+            f"{', '.join(sorted({f.rule for f in blocking}))}.",
+            code=CODE_LINT_FAILED,
+            fields={"lint": lint_findings_text(blocking)},
+        )
+
+
+def _prepare(bank: Bank, draft: QuestionDraft) -> None:
+    """What every save does first: sanitise the HTML (in place), validate, lint."""
+    sanitize_question(draft)
+    _validate(draft)
+    _lint_gate(bank, draft)
 
 
 def _resolve_topic(bank: Bank, path: str) -> Topic | None:
@@ -151,7 +199,7 @@ def _metadata_apply(question: Question, draft: QuestionDraft) -> bool:
 
 @transaction.atomic
 def question_create(*, bank: Bank, draft: QuestionDraft, user: User | None = None) -> Question:
-    _validate(draft)
+    _prepare(bank, draft)
     if Question.objects.filter(bank=bank, external_id=draft.id).exists():
         raise ValidationFailed(
             f"Question id {draft.id!r} already exists in this bank.",
@@ -164,6 +212,7 @@ def question_create(*, bank: Bank, draft: QuestionDraft, user: User | None = Non
     question.save()
     _metadata_apply(question, draft)
     _revision_create(question=question, draft=draft, user=user)
+    bank_touch(bank.pk)
     return question
 
 
@@ -182,9 +231,10 @@ def question_revise(
     ``new_revision`` asks for a new one (``load_bank`` keeps one revision per change).
     Unchanged content keeps the current revision; the classification is updated either way.
     """
-    _validate(draft)
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update().select_related("bank").get(pk=question.pk)
+    _prepare(question.bank, draft)
     current = question.current_revision
+    bank_touch(question.bank_id)
     _metadata_apply(question, draft)
     if current is not None and current.content_hash == content_hash(draft):
         return current
@@ -197,7 +247,10 @@ def question_revise(
 
 @transaction.atomic
 def question_update_metadata(*, question: Question, draft: QuestionDraft) -> bool:
-    return _metadata_apply(question, draft)
+    changed = _metadata_apply(question, draft)
+    if changed:
+        bank_touch(question.bank_id)
+    return changed
 
 
 @transaction.atomic
@@ -207,7 +260,7 @@ def question_set_status(*, question: Question, status: str) -> Question:
     if status not in ALLOWED_TRANSITIONS.get(question.status, set()):
         raise ValidationFailed(
             f"A {question.status} question cannot become {status}.",
-            code="invalid_transition",
+            code=CODE_INVALID_TRANSITION,
             fields={"status": [status]},
         )
     if status == Question.Status.PUBLISHED and question.current_revision is None:
@@ -216,6 +269,7 @@ def question_set_status(*, question: Question, status: str) -> Question:
         )
     question.status = status
     question.save(update_fields=["status", "updated_at"])
+    bank_touch(question.bank_id)
     return question
 
 
@@ -228,3 +282,46 @@ def revision_delete(*, revision: QuestionRevision) -> None:
     if question.current_revision_id is None:  # the deleted one was current (SET_NULL)
         question.current_revision = question.revisions.order_by("-number").first()
         question.save(update_fields=["current_revision"])
+
+
+@transaction.atomic
+def question_edit(
+    *, question: Question, draft: QuestionDraft, user: User | None = None
+) -> QuestionRevision:
+    """An educator's edit (API PATCH): content and classification in one go.
+
+    A change of status goes through the review workflow (``question_set_status``'s rules);
+    the content goes through ``question_revise`` (a served revision is never changed).
+    """
+    if draft.status != question.status and draft.status not in ALLOWED_TRANSITIONS.get(
+        question.status, set()
+    ):
+        raise ValidationFailed(
+            f"A {question.status} question cannot become {draft.status}.",
+            code=CODE_INVALID_TRANSITION,
+            fields={"status": [draft.status]},
+        )
+    return question_revise(question=question, draft=draft, user=user)
+
+
+@transaction.atomic
+def bank_delete(*, bank: Bank) -> None:
+    """Delete a bank no learner has seen and no quiz uses (else Conflict, nothing deleted).
+
+    Lives here rather than in services/banks.py because the rule is the revisions' one: a
+    served revision is never deleted, so neither is the bank that holds it.
+    """
+    bank = Bank.objects.select_for_update().get(pk=bank.pk)
+    served = (
+        QuestionRevision.objects.filter(question__bank=bank, served_at__isnull=False).exists()
+        or AttemptItem.objects.filter(revision__question__bank=bank).exists()
+    )
+    if served:
+        raise Conflict(
+            "Learners have been served questions of this bank; it cannot be deleted. "
+            "Retire its questions instead.",
+            code=CODE_BANK_SERVED,
+        )
+    if bank.quizzes.exists():
+        raise Conflict("Quizzes use this bank; delete or move them first.", code=CODE_BANK_IN_USE)
+    bank.delete()
