@@ -55,3 +55,17 @@ class RevisionImmutable(Conflict):
         "This revision has been served to a learner and cannot be changed or deleted; "
         "save a new revision instead."
     )
+
+
+class QuizUnavailable(ApplicationError):
+    """The quiz exists for this learner but cannot be started now."""
+
+    code = "quiz_unavailable"
+    status = 403
+    default_detail = "This quiz is not open."
+
+
+class AttemptConflict(Conflict):
+    """The attempt's state refuses this request (finished, late, not the current item...)."""
+
+    code = "attempt_conflict"

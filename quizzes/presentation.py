@@ -10,6 +10,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from quizzes import scoring
 from quizzes.interop.drafts import QuestionDraft
 
 # Kinds of element a learner refers to by id in an answer.
@@ -66,3 +67,44 @@ def learner_view(
             shuffler.shuffle(steps)
         view["steps"] = steps
     return view
+
+
+def translate_answer(
+    presentation: Mapping[str, Any], question_type: str, answer: Any, *, to_public: bool = False
+) -> Any:
+    """Translate an answer between the learner's ids and the author's ids.
+
+    ``presentation["ids"]`` maps each public id to "<kind>:<author id>" (what delivery
+    stored when it served the item). Learner -> author raises scoring.AnswerError for an id
+    the item does not have; author -> learner is used to show a key after answering.
+    """
+    if not isinstance(answer, dict):
+        raise scoring.AnswerError(scoring.ANSWER_SHAPE, "The answer must be a JSON object.")
+    ids: Mapping[str, str] = presentation.get("ids", {})
+    if to_public:
+        reverse = {value: public for public, value in ids.items()}
+
+        def convert(kind: str, value: Any) -> Any:
+            return reverse.get(f"{kind}:{value}", value)
+    else:
+
+        def convert(kind: str, value: Any) -> Any:
+            found = ids.get(value) if isinstance(value, str) else None
+            if found is None or not found.startswith(f"{kind}:"):
+                raise scoring.AnswerError(
+                    scoring.UNKNOWN_ID, f"Unknown {kind} id {value!r}.", field=kind
+                )
+            return found.split(":", 1)[1]
+
+    mapped = dict(answer)
+    if question_type == "single" and "option" in answer:
+        mapped["option"] = convert(OPTION, answer["option"])
+    elif question_type == "multiple" and isinstance(answer.get("options"), list):
+        mapped["options"] = [convert(OPTION, value) for value in answer["options"]]
+    elif question_type == "matching" and isinstance(answer.get("pairs"), dict):
+        mapped["pairs"] = {
+            convert(STEM, stem): convert(CHOICE, choice) for stem, choice in answer["pairs"].items()
+        }
+    elif question_type == "ordering" and isinstance(answer.get("order"), list):
+        mapped["order"] = [convert(STEP, value) for value in answer["order"]]
+    return mapped

@@ -10,7 +10,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from quizzes.interop.drafts import OptionDraft, QuestionDraft
+from quizzes.interop.drafts import (
+    AcceptedAnswerDraft,
+    MatchChoiceDraft,
+    MatchStemDraft,
+    NumericAnswerDraft,
+    OptionDraft,
+    QuestionDraft,
+    StepDraft,
+)
 from quizzes.models import (
     Attempt,
     AttemptItem,
@@ -124,6 +132,58 @@ def single_draft(question_id: str = "Q-1", **overrides: Any) -> QuestionDraft:
     }
     fields.update(overrides)
     return QuestionDraft(**fields)
+
+
+# Overrides of single_draft() that make a valid question of each type.
+def tf_options(true_fraction: float = 1.0) -> list[OptionDraft]:
+    return [
+        OptionDraft("true", "True", true_fraction, "a"),
+        OptionDraft("false", "False", 1.0 - true_fraction, "b"),
+    ]
+
+
+VALID: dict[str, dict[str, Any]] = {
+    "single": {},
+    "multiple": {
+        "type": "multiple",
+        "options": [
+            OptionDraft("A", "Tamponade", 0.5),
+            OptionDraft("B", "Severe MR", 0.5),
+            OptionDraft("C", "Infection as the commonest", -1.0),
+        ],
+    },
+    "true_false": {"type": "true_false", "options": tf_options()},
+    "short_answer": {
+        "type": "short_answer",
+        "options": [],
+        "accepted": [AcceptedAnswerDraft("commissurotomy")],
+    },
+    "numerical": {
+        "type": "numerical",
+        "options": [],
+        "answers": [NumericAnswerDraft(1.5, 0.05)],
+        "unit": "cm²",
+    },
+    "matching": {
+        "type": "matching",
+        "options": [],
+        "stems": [MatchStemDraft("s1", "Mitral"), MatchStemDraft("s2", "Aortic")],
+        "choices": [
+            MatchChoiceDraft("c1", "Femoral vein"),
+            MatchChoiceDraft("c2", "Femoral artery"),
+        ],
+        "pairs": {"s1": "c1", "s2": "c2"},
+    },
+    "ordering": {
+        "type": "ordering",
+        "options": [],
+        "steps": [StepDraft("a", "TEE"), StepDraft("b", "Transseptal puncture")],
+    },
+}
+
+
+def draft_of_type(kind: str, question_id: str, **overrides: Any) -> QuestionDraft:
+    return single_draft(question_id, **(VALID[kind] | overrides))
 
 
 class QuestionFactory(factory.django.DjangoModelFactory[Question]):

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from quizzes.interop.drafts import BankDraft, OptionDraft, QuestionDraft, TopicDraft
 from quizzes.interop.json import read_bank_dir
-from quizzes.models import Bank, Course, Quiz
+from quizzes.models import Bank, Course, Question, Quiz
 from quizzes.services.banks import bank_load
 from quizzes.services.courses import (
     course_ensure,
@@ -21,7 +21,7 @@ from quizzes.services.courses import (
     staff_ensure,
     user_ensure,
 )
-from quizzes.services.quizzes import quiz_ensure
+from quizzes.services.quizzes import quiz_ensure, quiz_set_form
 
 DEMO_INSTITUTION = ("demo", "Demo Medical School")
 OUTSIDER_INSTITUTION = ("elsewhere", "Elsewhere University")
@@ -108,6 +108,21 @@ def _outsider_bank() -> BankDraft:
     )
 
 
+def _fixed_form(bank: Bank, length: int) -> list[Question]:
+    """A spread of published questions over the bank's topics, in topic order."""
+    by_topic: dict[str, list[Question]] = {}
+    published = bank.questions.filter(status=Question.Status.PUBLISHED).select_related("topic")
+    for question in published.order_by("external_id"):
+        root = question.topic.path.split("/", 1)[0] if question.topic else ""
+        by_topic.setdefault(root, []).append(question)
+    form: list[Question] = []
+    while len(form) < length and any(by_topic.values()):
+        for questions in by_topic.values():
+            if questions and len(form) < length:
+                form.append(questions.pop(0))
+    return form
+
+
 @transaction.atomic
 def demo_data_load(*, password: str | None = None) -> DemoResult:
     password, generated = demo_password(password)
@@ -133,7 +148,7 @@ def demo_data_load(*, password: str | None = None) -> DemoResult:
 
     bank = bank_load(institution=demo, draft=read_bank_dir(VALVULOPLASTY_DIR)).bank
     for mode, options in DEMO_QUIZZES.items():
-        quiz_ensure(
+        quiz = quiz_ensure(
             course=course,
             bank=bank,
             title=f"Balloon valvuloplasty: {mode}",
@@ -141,4 +156,6 @@ def demo_data_load(*, password: str | None = None) -> DemoResult:
             status=Quiz.Status.PUBLISHED,
             **options,
         )
+        if mode == Quiz.Mode.FIXED and not quiz.form.exists():
+            quiz_set_form(quiz=quiz, questions=_fixed_form(bank, quiz.length))
     return DemoResult(password=password, password_generated=generated, bank=bank, course=course)

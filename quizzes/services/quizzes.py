@@ -7,7 +7,16 @@ from typing import Any
 from django.db import transaction
 
 from quizzes.exceptions import ValidationFailed
-from quizzes.models import Bank, Course, Quiz, Topic
+from quizzes.models import (
+    Bank,
+    Course,
+    Membership,
+    Question,
+    Quiz,
+    QuizOverride,
+    QuizQuestion,
+    Topic,
+)
 
 # The settings a quiz takes beyond course, bank, title and mode (DESIGN.md, Domain).
 SETTING_FIELDS = (
@@ -106,3 +115,41 @@ def quiz_ensure(*, course: Course, bank: Bank, title: str, mode: str, **settings
     if quiz is None:
         return quiz_create(course=course, bank=bank, title=title, mode=mode, **settings)
     return quiz_update(quiz=quiz, bank=bank, mode=mode, **settings)
+
+
+@transaction.atomic
+def override_set(*, quiz: Quiz, learner: Any, **accommodations: Any) -> QuizOverride:
+    """Create or replace one learner's accommodations (extra time or a time multiplier,
+    extra attempts, another availability window)."""
+    if not Membership.objects.filter(user=learner, course_id=quiz.course_id).exists():
+        raise ValidationFailed(
+            "The learner is not a member of the quiz's course.",
+            code="not_a_member",
+            fields={"learner": [str(learner)]},
+        )
+    override = QuizOverride.objects.filter(quiz=quiz, learner=learner).first() or QuizOverride(
+        quiz=quiz, learner=learner
+    )
+    for name, value in accommodations.items():
+        setattr(override, name, value)
+    override.full_clean()
+    override.save()
+    return override
+
+
+@transaction.atomic
+def quiz_set_form(*, quiz: Quiz, questions: list[Question]) -> Quiz:
+    """The fixed form of a quiz: these questions in this order (replacing any form)."""
+    foreign = [q.external_id for q in questions if q.bank_id != quiz.bank_id]
+    if foreign:
+        raise ValidationFailed(
+            f"Not in the quiz's bank: {', '.join(foreign)}.",
+            code="question_not_in_bank",
+            fields={"questions": foreign},
+        )
+    QuizQuestion.objects.filter(quiz=quiz).delete()
+    QuizQuestion.objects.bulk_create(
+        QuizQuestion(quiz=quiz, question=question, position=position)
+        for position, question in enumerate(questions, start=1)
+    )
+    return quiz

@@ -10,7 +10,6 @@ from django.utils import timezone
 from quizzes.exceptions import RevisionImmutable, ValidationFailed
 from quizzes.interop.drafts import (
     AcceptedAnswerDraft,
-    MatchChoiceDraft,
     MatchStemDraft,
     NumericAnswerDraft,
     OptionDraft,
@@ -25,56 +24,10 @@ from quizzes.services.questions import (
     revision_delete,
 )
 from tests import factories as f
-from tests.factories import single_draft
+from tests.factories import VALID, single_draft, tf_options
 
 pytestmark = pytest.mark.django_db
 
-
-def tf_options(true_fraction: float = 1.0) -> list[OptionDraft]:
-    return [
-        OptionDraft("true", "True", true_fraction, "a"),
-        OptionDraft("false", "False", 1.0 - true_fraction, "b"),
-    ]
-
-
-VALID: dict[str, dict[str, Any]] = {
-    "single": {},
-    "multiple": {
-        "type": "multiple",
-        "options": [
-            OptionDraft("A", "Tamponade", 0.5),
-            OptionDraft("B", "Severe MR", 0.5),
-            OptionDraft("C", "Infection as the commonest", -1.0),
-        ],
-    },
-    "true_false": {"type": "true_false", "options": tf_options()},
-    "short_answer": {
-        "type": "short_answer",
-        "options": [],
-        "accepted": [AcceptedAnswerDraft("commissurotomy")],
-    },
-    "numerical": {
-        "type": "numerical",
-        "options": [],
-        "answers": [NumericAnswerDraft(1.5, 0.05)],
-        "unit": "cm²",
-    },
-    "matching": {
-        "type": "matching",
-        "options": [],
-        "stems": [MatchStemDraft("s1", "Mitral"), MatchStemDraft("s2", "Aortic")],
-        "choices": [
-            MatchChoiceDraft("c1", "Femoral vein"),
-            MatchChoiceDraft("c2", "Femoral artery"),
-        ],
-        "pairs": {"s1": "c1", "s2": "c2"},
-    },
-    "ordering": {
-        "type": "ordering",
-        "options": [],
-        "steps": [StepDraft("a", "TEE"), StepDraft("b", "Transseptal puncture")],
-    },
-}
 
 # One row per invalid shape: (type's valid base, overrides, part of the expected error).
 INVALID: list[tuple[str, dict[str, Any], str]] = [
