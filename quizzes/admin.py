@@ -404,3 +404,6 @@ class GradeOutboxAdmin(ReadOnlyScopedAdmin):
     institution_path = "grade__quiz__course__institution"
     list_display = ["grade", "score_given", "status", "tries", "next_try_at", "last_error"]
     list_filter = ["status"]
+
+
+from quizzes.lti import admin as lti_admin  # noqa: F401,E402

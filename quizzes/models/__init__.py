@@ -4,6 +4,17 @@ from quizzes.models.attempts import Attempt, AttemptItem, Response
 from quizzes.models.banks import Bank, Objective, Tag, Topic
 from quizzes.models.grades import Grade, GradeOutbox
 from quizzes.models.institutions import Course, Institution, Membership
+from quizzes.models.lti import (
+    LtiContext,
+    LtiDeployment,
+    LtiLaunch,
+    LtiLoginState,
+    LtiPlatform,
+    LtiResourceLink,
+    LtiScoreDelivery,
+    LtiToolKey,
+    LtiUser,
+)
 from quizzes.models.questions import Option, Question, QuestionRevision
 from quizzes.models.quizzes import Quiz, QuizOverride, QuizQuestion
 
@@ -15,6 +26,15 @@ __all__ = [
     "Grade",
     "GradeOutbox",
     "Institution",
+    "LtiContext",
+    "LtiDeployment",
+    "LtiLaunch",
+    "LtiLoginState",
+    "LtiPlatform",
+    "LtiResourceLink",
+    "LtiScoreDelivery",
+    "LtiToolKey",
+    "LtiUser",
     "Membership",
     "Objective",
     "Option",
