@@ -1,0 +1,1 @@
+"""Item statistics, reliability and gradebook reads (educators' analytics)."""

@@ -1,0 +1,1 @@
+"""Learner and educator pages: server-rendered Django templates, htmx for partial updates."""
