@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint types pytest migrate demo clean-venv help
+.PHONY: run test setup lint types pytest migrate demo worker clean-venv help browsers
 
 help:
 	@echo "make run   - set up, migrate, load the bank and demo data, serve on http://127.0.0.1:$(PORT)"
@@ -31,8 +31,22 @@ migrate: setup
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 
+# The background worker (score delivery to LMSs, roster sync): Django's task worker plus
+# the outbox sweep that retries deliveries while an LMS is down (docs/lti.md).
+worker: migrate
+	@export DEBUG=$${DEBUG:-1}; \
+	$(PY) manage.py lti_deliver_scores --loop & sweep=$$!; \
+	trap 'kill $$sweep 2>/dev/null' EXIT; \
+	$(PY) manage.py db_worker --queue-name '*'
+
+# Serves in the foreground; the worker runs in the background and stops with the server.
 run: demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@export DEBUG=$${DEBUG:-1}; \
+	$(PY) manage.py db_worker --queue-name '*' --no-reload >> .worker.log 2>&1 & worker=$$!; \
+	$(PY) manage.py lti_deliver_scores --loop >> .worker.log 2>&1 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
+	echo "Background worker started (log: .worker.log)"; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -41,7 +55,16 @@ lint: setup
 types: setup
 	$(VENV)/bin/mypy .
 
-pytest: setup
+# Debian's Chromium for the browser tests (tests/web/test_browser.py): Playwright launches
+# /usr/bin/chromium; no test tool ever downloads a browser. A no-op once it is installed.
+browsers:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
+
+pytest: setup browsers
 	$(VENV)/bin/pytest
 
 test: lint types pytest

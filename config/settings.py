@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks_db",
     "quizzes",
 ]
@@ -200,6 +201,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI's assets come from the drf-spectacular-sidecar package (served as static
+    # files), so the docs need no CDN and no inline script under the site's CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -221,3 +227,49 @@ LOGGING = {
 
 # The app's own knobs; quizzes/conf.py resolves them with defaults.
 QUIZZES: dict[str, object] = {}
+if os.environ.get("IMPORT_MAX_BYTES"):
+    QUIZZES["IMPORT_MAX_BYTES"] = int(os.environ["IMPORT_MAX_BYTES"])
+
+# LTI -------------------------------------------------------------------------------------
+# The tool's signing key from the environment (LTI_PRIVATE_KEY or LTI_PRIVATE_KEY_FILE, a
+# PEM); without it keys live in the database (manage.py lti_rotate_keys). Other knobs and
+# their defaults: quizzes/lti/conf.py and docs/lti.md.
+QUIZZES["LTI_PRIVATE_KEY"] = env_secret("LTI_PRIVATE_KEY")
+QUIZZES["LTI_TOOL_URL"] = os.environ.get("LTI_TOOL_URL", "")
+# Inside an LMS iframe the session and CSRF cookies are third-party: SameSite=None (which
+# needs Secure, so not under DEBUG's plain HTTP) and Partitioned (CHIPS) so browsers that
+# block third-party cookies still keep one per LMS. The LTI pages also carry a launch token.
+if env_bool("LTI_IFRAME_COOKIES", default=SESSION_COOKIE_SECURE):
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "quizzes.lti.cookies.PartitionedCookiesMiddleware",
+)
+# LTI end
+
+# Pages -----------------------------------------------------------------------------------
+# Content-Security-Policy (Django's built-in support): scripts and styles only from our own
+# static files, no inline scripts. Pages an LMS frames widen frame-ancestors to the
+# registered LMS origins of the quiz's institution (quizzes/web/framing.py); every other
+# page may be framed by nobody (as X-Frame-Options DENY says for older browsers).
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+)
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Pages end

@@ -24,7 +24,6 @@ from tests.factories import (
     UserFactory,
 )
 
-
 # Property tests are deterministic (derandomize) and have no per-example deadline: CI
 # machines are shared, and a slow example is not a failure of the property.
 settings.register_profile(
