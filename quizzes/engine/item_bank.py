@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from quizzes.engine.irt import item_information
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
@@ -192,8 +194,6 @@ class ItemBank:
         if not math.isfinite(ability):
             raise ValueError("Ability must be finite.")
         if self.has_guessing:
-            from quizzes.engine.irt import item_information
-
             return item_information(ability, a=self.a, b=self.b, c=self.c)
         # 2PL fast path: five vectorised operations, no exp overflow (bounded parameters).
         half_z = self._half_a * ability

@@ -19,6 +19,7 @@ from quizzes.engine.draws import stable_uniform
 from quizzes.engine.irt import probability
 from quizzes.engine.item_bank import ItemBank
 from quizzes.engine.step import Engine, EngineSettings
+from quizzes.engine.stopping import StopDecision
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,8 +120,6 @@ def simulate(
             )
             selected = clock()
             if item is None:
-                from quizzes.engine.stopping import StopDecision
-
                 final = rule.with_point_classification(
                     StopDecision(stop=True, reason="bank_exhausted"), estimate
                 )

@@ -111,7 +111,9 @@ class EngineSettings:
             raise ValueError(f"exposure must be one of {', '.join(EXPOSURE_METHODS)}.")
         if self.randomesque_k < 1:
             raise ValueError("randomesque_k must be at least 1.")
-        if self.blueprint is not None:
+        if not self.blueprint:
+            object.__setattr__(self, "blueprint", None)  # an empty blueprint means none
+        else:
             # Normalised once here; stored as a plain dict so settings stay picklable.
             object.__setattr__(self, "blueprint", normalise_blueprint(self.blueprint))
         if not (math.isfinite(self.prior_mean) and abs(self.prior_mean) <= 6):
