@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -20,14 +19,13 @@ import django
 
 django.setup()
 
-from django.db.models import OuterRef, Subquery  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from quizzes.models import Bank, Course, Option, Question, QuestionRevision, Quiz  # noqa: E402
-from quizzes.services.banks import bank_create, topic_ensure  # noqa: E402
+from quizzes.models import Bank, Course, Quiz  # noqa: E402
+from quizzes.services.banks import bank_create  # noqa: E402
 from quizzes.services.courses import membership_set, user_ensure  # noqa: E402
-from quizzes.services.questions import bank_touch  # noqa: E402
 from quizzes.services.quizzes import quiz_create, quiz_update  # noqa: E402
+from quizzes.services.synthetic import synthetic_items_create  # noqa: E402
 
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "64"))
 SYNTHETIC_SIZE = int(os.environ.get("BENCH_SYNTHETIC_SIZE", "30000"))
@@ -36,56 +34,14 @@ TOPICS = ("mechanism", "indications", "risks", "alternatives")
 
 
 def synthetic_bank(course: Course, size: int) -> Bank:
-    """``size`` published single-best-answer items (2PL, a ~ U(0.8, 2.2), b ~ U(-2.5,
-    2.5)) written with bulk_create, in a bank of the course's institution."""
+    """A bank of the course's institution with ``size`` synthetic calibrated items."""
     bank = bank_create(institution=course.institution, title=f"Synthetic {size}")
-    topics = [topic_ensure(bank=bank, path=path) for path in TOPICS]
-    rng = random.Random(size)
-    questions = Question.objects.bulk_create(
-        [
-            Question(
-                bank=bank,
-                external_id=f"SYN-{index:05d}",
-                topic=topics[index % len(topics)],
-                status=Question.Status.PUBLISHED,
-            )
-            for index in range(size)
-        ],
-        batch_size=5000,
+    synthetic_items_create(
+        bank=bank,
+        size=size,
+        topics=TOPICS,
+        options=(("A", "Right", 1.0), ("B", "Wrong", 0.0), ("C", "Also wrong", 0.0)),
     )
-    revisions = QuestionRevision.objects.bulk_create(
-        [
-            QuestionRevision(
-                question=question,
-                number=1,
-                type=QuestionRevision.Type.SINGLE,
-                stem=f"Synthetic item {question.external_id}: which statement is right?",
-                lead_in="Choose one.",
-                explanation="Synthetic explanation.",
-                irt_a=rng.uniform(0.8, 2.2),
-                irt_b=rng.uniform(-2.5, 2.5),
-                content_hash=f"synthetic-{question.external_id}",
-            )
-            for question in questions
-        ],
-        batch_size=5000,
-    )
-    Option.objects.bulk_create(
-        [
-            Option(revision=revision, key=key, position=position, text=text, fraction=fraction)
-            for revision in revisions
-            for position, (key, text, fraction) in enumerate(
-                (("A", "Right", 1.0), ("B", "Wrong", 0.0), ("C", "Also wrong", 0.0))
-            )
-        ],
-        batch_size=10000,
-    )
-    Question.objects.filter(bank=bank).update(
-        current_revision=Subquery(
-            QuestionRevision.objects.filter(question=OuterRef("pk")).values("pk")[:1]
-        )
-    )
-    bank_touch(bank.pk)
     return bank
 
 

@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import OuterRef, Subquery
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from quizzes.models import Bank, Option, Question, QuestionRevision, Quiz
+from quizzes.models import Bank, Question, Quiz
 from quizzes.selectors import delivery as delivery_selectors
-from quizzes.services.banks import topic_ensure
-from quizzes.services.questions import bank_touch
 from quizzes.services.quizzes import quiz_create, quiz_set_form
+from quizzes.services.synthetic import synthetic_items_create
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
@@ -46,56 +44,9 @@ FINISHING_ANSWER_QUERIES = {"adaptive": 24, "fixed": 22}
 
 
 def synthetic_bank(bank: Bank, size: int) -> list[int]:
-    """``size`` published single-best-answer questions with 2PL parameters, written with
-    bulk_create (30,000 in a few seconds); returns the question ids."""
-    topics = [topic_ensure(bank=bank, path=path) for path in TOPICS]
-    rng = random.Random(size)
-    questions = Question.objects.bulk_create(
-        [
-            Question(
-                bank=bank,
-                external_id=f"SYN-{index:05d}",
-                topic=topics[index % len(topics)],
-                status=Question.Status.PUBLISHED,
-            )
-            for index in range(size)
-        ],
-        batch_size=2000,
-    )
-    revisions = QuestionRevision.objects.bulk_create(
-        [
-            QuestionRevision(
-                question=question,
-                number=1,
-                type=QuestionRevision.Type.SINGLE,
-                stem=f"Synthetic item {question.external_id}.",
-                lead_in="Which is right?",
-                explanation="Because.",
-                irt_a=rng.uniform(0.8, 2.2),
-                irt_b=rng.uniform(-2.5, 2.5),
-                content_hash=f"synthetic-{question.external_id}",
-            )
-            for question in questions
-        ],
-        batch_size=2000,
-    )
-    Option.objects.bulk_create(
-        [
-            Option(revision=revision, key=key, position=position, text=text, fraction=fraction)
-            for revision in revisions
-            for position, (key, text, fraction) in enumerate(
-                (("A", "Right", 1.0), ("B", "Wrong", 0.0))
-            )
-        ],
-        batch_size=4000,
-    )
-    Question.objects.filter(bank=bank).update(
-        current_revision=Subquery(
-            QuestionRevision.objects.filter(question=OuterRef("pk")).values("pk")[:1]
-        )
-    )
-    bank_touch(bank.pk)
-    return [question.pk for question in questions]
+    """``size`` published single-best-answer questions with 2PL parameters, written in bulk
+    (30,000 in a few seconds); returns the question ids."""
+    return synthetic_items_create(bank=bank, size=size, topics=TOPICS)
 
 
 @pytest.fixture(autouse=True)
