@@ -293,3 +293,13 @@ def attempts_finish_expired(*, now: datetime | None = None) -> int:
             attempt = lock(Attempt(pk=attempt_id))
             finished += int(expire_if_due(attempt=attempt, now=now))
     return finished
+
+
+def attempt_item_flag(*, attempt: Attempt, position: int, flagged: bool) -> bool:
+    """Set or clear a learner's flag-for-review on an item of an in-progress attempt;
+    False when the attempt has no such item or is finished. Flagging changes no score,
+    grade or key, so it takes no lock."""
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        return False
+    updated = AttemptItem.objects.filter(attempt=attempt, position=position).update(flagged=flagged)
+    return updated == 1

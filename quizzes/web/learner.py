@@ -27,10 +27,15 @@ from quizzes.models import Attempt, AttemptItem, Quiz
 from quizzes.selectors.access import is_educator
 from quizzes.selectors.delivery import attempt_for_user, effective_settings, quizzes_for_learner
 from quizzes.selectors.results import attempt_result, attempt_state
-from quizzes.services.attempts import attempt_finish, attempt_refresh, attempt_start, current_item
+from quizzes.services.attempts import (
+    attempt_finish,
+    attempt_item_flag,
+    attempt_refresh,
+    attempt_start,
+    current_item,
+)
 from quizzes.services.responses import ATTEMPT_FINISHED, DEADLINE_PASSED, response_submit
 from quizzes.web import selectors
-from quizzes.web.actions import attempt_item_flag
 from quizzes.web.answers import AnswerFormError, describe_answer, parse_answer
 from quizzes.web.charts import mastery_chart
 from quizzes.web.framing import allow_lms_framing
