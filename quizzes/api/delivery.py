@@ -11,22 +11,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from quizzes.exceptions import ApplicationError
 from quizzes.models import Attempt, Course, Institution, Membership, Quiz, QuizOverride
 from quizzes.selectors.access import educator_institution_ids
 from quizzes.selectors.delivery import attempt_for_user, quizzes_for_learner
@@ -56,23 +52,6 @@ def _require_educator(user: User) -> set[int]:
     return institutions
 
 
-class JSONBodyParser(JSONParser):
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as error:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from error
-
-
-class RequestTooLarge(ApplicationError):
-    code = "request_too_large"
-    status = 413
-    default_detail = (
-        f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
-        "this server accepts."
-    )
-
-
 def _page(
     view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]
 ) -> Response:
@@ -83,16 +62,9 @@ def _page(
 
 
 class DeliveryView(APIView):
-    """Every delivery endpoint: request bodies that the stock stack turns into a 500
-    (JSON nested deeper than Python's recursion limit) or into Django's HTML 400 (a body
-    over DATA_UPLOAD_MAX_MEMORY_SIZE) get the API's error shape instead."""
-
-    parser_classes = [JSONBodyParser, FormParser, MultiPartParser]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge()
-        return super().handle_exception(exc)
+    """The base of every delivery endpoint (the API-wide parsers and error handler of
+    quizzes/api/parsers.py and errors.py turn over-deep JSON and oversized bodies into 4xx
+    with the API's error shape)."""
 
 
 class PaginatedView(DeliveryView):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -39,7 +41,16 @@ def error_body(code: str, detail: str, fields: Any = None) -> dict[str, Any]:
     return {"code": code, "detail": detail, "fields": fields or {}}
 
 
+REQUEST_TOO_LARGE = "request_too_large"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        detail = (
+            f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "this server accepts."
+        )
+        return Response(error_body(REQUEST_TOO_LARGE, detail), status=413)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status)
     if isinstance(exc, DjangoValidationError):
