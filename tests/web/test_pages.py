@@ -192,6 +192,7 @@ def test_a_learner_answers_all_seven_types_and_sees_result_and_review(
     assert result.status_code == 200
     assert b"<svg" in result.content
     assert b"Passed" in result.content
+    assert b"nothing to revisit" in result.content
     review = client.get(reverse("web:review", args=[attempt.pk]))
     assert review.status_code == 200
     revision = every_type[0].current_revision
@@ -257,6 +258,11 @@ def test_a_timed_attempt_past_its_deadline_finishes_and_shows_the_result(
     assert attempt.finish_reason == Attempt.FinishReason.TIME_UP
     late = post_answer(client, Attempt.objects.get(pk=attempt.pk))
     assert late.status_code == 303
+    # Nothing was answered, and these items cite no objectives: the page must not claim
+    # there is nothing to revisit.
+    result = client.get(reverse("web:result", args=[attempt.pk]))
+    assert b"nothing to revisit" not in result.content
+    assert b"not linked to learning objectives" in result.content
 
 
 def test_the_attempt_page_shows_the_countdown_with_screen_reader_text(
