@@ -21,19 +21,16 @@ from rest_framework.views import APIView
 from quizzes.api.permissions import IsEducator
 from quizzes.exceptions import NotFound, ValidationFailed
 from quizzes.models import Bank, Institution
-from quizzes.selectors.access import educator_institution_ids
+from quizzes.selectors.access import educator_institution
 from quizzes.selectors.banks import (
     bank_for_educator,
     bank_list_for_educator,
-    institution_for_educator,
     topic_exists,
     topic_tree,
 )
 from quizzes.services.banks import bank_create, bank_update, topic_ensure
 from quizzes.services.questions import bank_delete
 
-CODE_INSTITUTION_REQUIRED = "institution_required"
-CODE_UNKNOWN_INSTITUTION = "unknown_institution"
 CODE_DUPLICATE_TOPIC = "duplicate_topic"
 CODE_INVALID_TOPIC = "invalid_topic"
 BANK_NOT_FOUND = "No such bank."
@@ -80,24 +77,9 @@ class BankCreateSerializer(serializers.Serializer[Any]):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = self.context["request"].user
-        institution_id = attrs.get("institution")
-        if institution_id is None:
-            ids = educator_institution_ids(user)
-            if len(ids) != 1:
-                raise ValidationFailed(
-                    "You teach in several institutions: name the bank's institution.",
-                    code=CODE_INSTITUTION_REQUIRED,
-                    fields={"institution": ["required: you teach in several institutions"]},
-                )
-            institution_id = ids.pop()
-        institution = institution_for_educator(user=user, institution_id=institution_id)
-        if institution is None:
-            raise ValidationFailed(
-                "You do not teach in that institution.",
-                code=CODE_UNKNOWN_INSTITUTION,
-                fields={"institution": [str(institution_id)]},
-            )
+        institution = educator_institution(
+            user=self.context["request"].user, institution_id=attrs.get("institution")
+        )
         attrs["institution"] = institution
         return attrs
 

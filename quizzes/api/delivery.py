@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizzes.models import Attempt, Course, Institution, Membership, Quiz, QuizOverride
-from quizzes.selectors.access import educator_institution_ids
+from quizzes.selectors.access import educator_institution, educator_institution_ids
 from quizzes.selectors.delivery import attempt_for_user, quizzes_for_learner
 from quizzes.selectors.results import attempt_result, attempt_state
 from quizzes.services.attempts import attempt_finish, attempt_refresh, attempt_start, current_item
@@ -113,22 +113,12 @@ class CoursesView(PaginatedView):
 
     @extend_schema(request=CourseInSerializer, responses={201: CourseSerializer})
     def post(self, request: Request) -> Response:
-        institutions = _require_educator(_user(request))
+        _require_educator(_user(request))
         data = CourseInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        allowed = Institution.objects.filter(pk__in=institutions)
-        institution: Institution | None
-        slug = data.validated_data.get("institution")
-        if slug:
-            institution = allowed.filter(slug=slug).first()
-            if institution is None:
-                raise NotFound(f"No institution {slug!r} of yours.")
-        elif len(institutions) == 1:
-            institution = allowed.get()
-        else:
-            raise serializers.ValidationError(
-                {"institution": ["You teach in several institutions: name one."]}
-            )
+        institution = educator_institution(
+            user=_user(request), slug=data.validated_data.get("institution", "")
+        )
         course = course_create(
             institution=institution,
             slug=data.validated_data["slug"],

@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
+from quizzes.exceptions import ValidationFailed
 from quizzes.models import Bank, Course, Institution, Membership
+
+CODE_INSTITUTION_REQUIRED = "institution_required"
+CODE_UNKNOWN_INSTITUTION = "unknown_institution"
 
 
 def educator_institution_ids(user: User | AnonymousUser) -> set[int]:
@@ -33,3 +37,34 @@ def banks_for_educator(user: User | AnonymousUser) -> QuerySet[Bank]:
 
 def courses_for_educator(user: User | AnonymousUser) -> QuerySet[Course]:
     return Course.objects.filter(institution_id__in=educator_institution_ids(user))
+
+
+def educator_institution(
+    *, user: User | AnonymousUser, institution_id: int | None = None, slug: str = ""
+) -> Institution:
+    """The institution an educator creates something in: the one named (by id or slug),
+    else their only one. Raises ValidationFailed (institution_required when they teach in
+    several and named none, unknown_institution when they do not teach in the one named)."""
+    allowed = institutions_for_educator(user)
+    if institution_id is None and not slug:
+        ids = educator_institution_ids(user)
+        if len(ids) != 1:
+            raise ValidationFailed(
+                "You teach in several institutions: name the institution.",
+                code=CODE_INSTITUTION_REQUIRED,
+                fields={"institution": ["required: you teach in several institutions"]},
+            )
+        return allowed.get()
+    named = (
+        allowed.filter(pk=institution_id)
+        if institution_id is not None
+        else allowed.filter(slug=slug)
+    )
+    institution = named.first()
+    if institution is None:
+        raise ValidationFailed(
+            "You do not teach in that institution.",
+            code=CODE_UNKNOWN_INSTITUTION,
+            fields={"institution": [str(institution_id if institution_id is not None else slug)]},
+        )
+    return institution

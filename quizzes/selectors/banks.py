@@ -6,8 +6,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from quizzes.interop.drafts import BankDraft, ObjectiveDraft, TopicDraft
-from quizzes.models import Bank, Institution, Objective, Topic
-from quizzes.selectors.access import banks_for_educator, institutions_for_educator
+from quizzes.models import Bank, Objective, Topic
+from quizzes.selectors.access import banks_for_educator
 from quizzes.selectors.questions import question_as_draft, questions_for_bank
 
 
@@ -18,12 +18,6 @@ def bank_list_for_educator(user: User | AnonymousUser) -> QuerySet[Bank]:
 def bank_for_educator(*, user: User | AnonymousUser, bank_id: int) -> Bank | None:
     """The bank when it belongs to one of the user's institutions, else None (a 404)."""
     return banks_for_educator(user).filter(pk=bank_id).first()
-
-
-def institution_for_educator(
-    *, user: User | AnonymousUser, institution_id: int
-) -> Institution | None:
-    return institutions_for_educator(user).filter(pk=institution_id).first()
 
 
 def bank_by_title(*, institution_slug: str, title: str) -> Bank | None:

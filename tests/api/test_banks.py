@@ -11,13 +11,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from quizzes.api.banks import (
-    CODE_DUPLICATE_TOPIC,
-    CODE_INSTITUTION_REQUIRED,
-    CODE_INVALID_TOPIC,
-    CODE_UNKNOWN_INSTITUTION,
-)
+from quizzes.api.banks import CODE_DUPLICATE_TOPIC, CODE_INVALID_TOPIC
 from quizzes.models import Bank, Membership, Topic
+from quizzes.selectors.access import CODE_INSTITUTION_REQUIRED, CODE_UNKNOWN_INSTITUTION
 from quizzes.services.questions import CODE_BANK_IN_USE, CODE_BANK_SERVED
 from tests import factories as f
 from tests.conftest import Cast

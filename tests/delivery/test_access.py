@@ -195,3 +195,30 @@ def test_instructors_manage_courses_members_and_quizzes(cast: Cast, attempt: Att
     )
     assert bad.status_code == 400
     assert bad.json()["code"] == "invalid"
+
+
+def test_an_instructor_in_several_institutions_names_the_courses_institution(
+    cast: Cast, attempt: Attempt
+) -> None:
+    """The same rule, and the same codes, as for banks (selectors.access.educator_institution)."""
+    from quizzes.models import Membership
+
+    Membership.objects.create(user=cast.bob, course=cast.foreign_course, role="instructor")
+    client = client_for(cast.bob)
+    unnamed = client.post("/api/v1/courses/", {"slug": "c-1", "title": "C"}, format="json")
+    assert unnamed.status_code == 400
+    assert unnamed.json()["code"] == "institution_required"
+    foreign = client_for(cast.alice).post(
+        "/api/v1/courses/", {"slug": "c-2", "title": "C", "institution": "two"}, format="json"
+    )
+    assert foreign.status_code == 403  # a learner creates no course at all
+    named = client.post(
+        "/api/v1/courses/", {"slug": "c-3", "title": "C", "institution": "two"}, format="json"
+    )
+    assert named.status_code == 201
+    assert named.json()["institution"] == "two"
+    unknown = client.post(
+        "/api/v1/courses/", {"slug": "c-4", "title": "C", "institution": "nowhere"}, format="json"
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "unknown_institution"
