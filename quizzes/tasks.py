@@ -21,12 +21,3 @@ def deliver_scores() -> dict[str, Any]:
         "failed": report.failed,
         "skipped": report.skipped,
     }
-
-
-@task
-def sync_roster(context_id: int) -> str:
-    from quizzes.lti.nrps import roster_sync
-    from quizzes.models import LtiContext
-
-    context = LtiContext.objects.select_related("platform", "course").get(pk=context_id)
-    return roster_sync(context=context).summary()

@@ -73,10 +73,6 @@ def namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
-def public_attributes(element: ET.Element) -> dict[str, str]:
-    return {k: v for k, v in element.attrib.items() if k != _LINE}
-
-
 def strip_line_attributes(element: ET.Element) -> None:
     for node in element.iter():
         node.attrib.pop(_LINE, None)

@@ -122,12 +122,3 @@ def describe_answer(view: Mapping[str, Any], answer: Mapping[str, Any] | None) -
             for number, step in enumerate(answer.get("order", []), start=1)
         ]
     return []
-
-
-def chosen_ids(answer: Mapping[str, Any] | None) -> set[str]:
-    """The option ids an answer picks (to mark them in a review)."""
-    if not answer:
-        return set()
-    if "option" in answer:
-        return {str(answer["option"])}
-    return {str(option) for option in answer.get("options", [])}

@@ -26,11 +26,11 @@ from quizzes.exceptions import ApplicationError
 from quizzes.linter import lint_question
 from quizzes.models import Question, QuestionRevision, Quiz
 from quizzes.presentation import learner_view
+from quizzes.selectors import pages as selectors
 from quizzes.selectors.access import is_educator
 from quizzes.selectors.banks import bank_for_educator, bank_list_for_educator
 from quizzes.selectors.questions import question_as_draft, questions_for_bank
 from quizzes.services.quizzes import quiz_create, quiz_update
-from quizzes.web import selectors
 from quizzes.web.answers import AnswerFormError, describe_answer, parse_answer
 from quizzes.web.charts import distractor_chart, icc
 from quizzes.web.forms import QuizForm, initial_from

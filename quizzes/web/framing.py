@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.utils.csp import CSP
 
 from quizzes.lti.platforms import frame_origins
-from quizzes.web.selectors import lti_platforms_of_institution
+from quizzes.selectors.pages import lti_platforms_of_institution
 
 
 def lms_origins(institution_id: int) -> list[str]:

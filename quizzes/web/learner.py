@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quizzes.exceptions import ApplicationError
 from quizzes.models import Attempt, AttemptItem, Quiz
+from quizzes.selectors import pages as selectors
 from quizzes.selectors.access import is_educator
 from quizzes.selectors.delivery import attempt_for_user, effective_settings, quizzes_for_learner
 from quizzes.selectors.results import attempt_result, attempt_state
@@ -35,7 +36,6 @@ from quizzes.services.attempts import (
     current_item,
 )
 from quizzes.services.responses import ATTEMPT_FINISHED, DEADLINE_PASSED, response_submit
-from quizzes.web import selectors
 from quizzes.web.answers import AnswerFormError, describe_answer, parse_answer
 from quizzes.web.charts import mastery_chart
 from quizzes.web.framing import allow_lms_framing

@@ -1,6 +1,6 @@
-"""Reads the pages need beyond quizzes/selectors/ (which they use first): each one scoped
-by the same tenant rules (selectors/access.py, selectors/delivery.py), with a fixed
-number of queries. Candidates to move into quizzes/selectors/ as the API grows them."""
+"""Reads only the pages need (dashboard, gradebook, item analysis, study suggestions,
+framing origins): each scoped by the same tenant rules as the API's (selectors/access.py,
+selectors/delivery.py), with a fixed number of queries."""
 
 from __future__ import annotations
 
