@@ -1,5 +1,6 @@
 """The domain (DESIGN.md, "Domain"): one module per aggregate, re-exported here."""
 
+from quizzes.models.analytics import CalibrationRun, ItemCalibration
 from quizzes.models.attempts import Attempt, AttemptItem, Response
 from quizzes.models.banks import Bank, Objective, Tag, Topic
 from quizzes.models.grades import Grade, GradeOutbox
@@ -22,10 +23,12 @@ __all__ = [
     "Attempt",
     "AttemptItem",
     "Bank",
+    "CalibrationRun",
     "Course",
     "Grade",
     "GradeOutbox",
     "Institution",
+    "ItemCalibration",
     "LtiContext",
     "LtiDeployment",
     "LtiLaunch",
