@@ -35,7 +35,7 @@ demo: migrate
 # the outbox sweep that retries deliveries while an LMS is down (docs/lti.md).
 worker: migrate
 	@export DEBUG=$${DEBUG:-1}; \
-	$(PY) manage.py lti_deliver_scores --loop & sweep=$$!; \
+	$(PY) manage.py scheduler & sweep=$$!; \
 	trap 'kill $$sweep 2>/dev/null' EXIT; \
 	$(PY) manage.py db_worker --queue-name '*'
 
@@ -43,7 +43,7 @@ worker: migrate
 run: demo
 	@export DEBUG=$${DEBUG:-1}; \
 	$(PY) manage.py db_worker --queue-name '*' --no-reload >> .worker.log 2>&1 & worker=$$!; \
-	$(PY) manage.py lti_deliver_scores --loop >> .worker.log 2>&1 & sweep=$$!; \
+	$(PY) manage.py scheduler >> .worker.log 2>&1 & sweep=$$!; \
 	trap 'kill $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
 	echo "Background worker started (log: .worker.log)"; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     "LTI_HTTP_TIMEOUT_SECONDS": 15,
     # Roster paging: a bound so a platform whose next link loops cannot hold a worker.
     "LTI_ROSTER_MAX_PAGES": 1000,
+    # Scheduled roster sync: a context's roster is synced again once its last sync is
+    # this old; the scheduler asks which rosters are due every LTI_ROSTER_CHECK_SECONDS.
+    "LTI_ROSTER_SYNC_SECONDS": 6 * 3600,
+    "LTI_ROSTER_CHECK_SECONDS": 900,
+    # How often the scheduler enqueues the sweep of the grade outbox (retries, backoff).
+    "LTI_SCORE_SWEEP_SECONDS": 30,
 }
 
 

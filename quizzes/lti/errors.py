@@ -44,6 +44,28 @@ STATE_NOT_THIS_BROWSER = _kind(
     "The login and the launch must happen in the same browser. If your browser blocks "
     "cookies in embedded pages, open the tool in a new window.",
 )
+STORAGE_STATE_INVALID = _kind(
+    "lti_storage_state_invalid",
+    403,
+    "The LMS's storage did not confirm this launch",
+    "The state read back from the LMS's storage is not the one of this launch, or the "
+    "confirmation did not come from this tool's own page. Launch the tool again from the LMS.",
+)
+STORAGE_UNAVAILABLE = _kind(
+    "lti_storage_unavailable",
+    403,
+    "The LMS's storage did not answer",
+    "Your browser did not send this tool's cookie back and the LMS page did not answer the "
+    "request for the launch's state. Reload the LMS page and launch again; if it persists, "
+    "open the tool in a new window or allow cookies for this site.",
+)
+LAUNCH_SCOPE = _kind(
+    "lti_launch_scope",
+    403,
+    "This page is not part of the quiz opened from the LMS",
+    "A link opened from the LMS works for its own quiz and your attempts at it only. Go back "
+    "to the LMS and open the link of the other quiz.",
+)
 TOKEN_MISSING = _kind(
     "lti_id_token_missing",
     400,

@@ -1,19 +1,25 @@
-"""Names and Role Provisioning: roster sync of one context, page by page."""
+"""Names and Role Provisioning: roster sync of one context, page by page, and the
+scheduled sync of every context whose roster is due."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from quizzes.lti import claims
 from quizzes.lti.conf import lti_setting
 from quizzes.lti.launch import lti_user_ensure, role_from_lti
-from quizzes.lti.services_http import ServiceRefused, call
+from quizzes.lti.services_http import ServiceRefused, ServiceUnavailable, call
 from quizzes.models import LtiContext, LtiUser, Membership
 from quizzes.services.courses import membership_set
+
+logger = logging.getLogger(__name__)
 
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
 _PARAM = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;,\s]+)")
@@ -34,9 +40,17 @@ class RosterReport:
     pages: int = 0
     active: int = 0
     deactivated: int = 0
+    # Set by the scheduled sync: which context, and why it failed (empty: it succeeded).
+    context: str = ""
+    error: str = ""
 
     def summary(self) -> str:
-        return f"{self.pages} page(s), {self.active} active, {self.deactivated} deactivated"
+        text = (
+            f"failed: {self.error}"
+            if self.error
+            else f"{self.pages} page(s), {self.active} active, {self.deactivated} deactivated"
+        )
+        return f"{self.context}: {text}" if self.context else text
 
 
 def roster_sync(*, context: LtiContext) -> RosterReport:
@@ -89,3 +103,37 @@ def roster_sync(*, context: LtiContext) -> RosterReport:
         )
         LtiContext.objects.filter(pk=context.pk).update(roster_synced_at=timezone.now())
     return report
+
+
+def rosters_due(now: datetime | None = None) -> list[LtiContext]:
+    """Contexts with a roster service whose last sync is older than LTI_ROSTER_SYNC_SECONDS
+    (or never happened), on active platforms: never synced first, then the oldest."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=int(lti_setting("LTI_ROSTER_SYNC_SECONDS")))
+    return list(
+        LtiContext.objects.filter(platform__is_active=True)
+        .exclude(memberships_url="")
+        .filter(Q(roster_synced_at__isnull=True) | Q(roster_synced_at__lte=cutoff))
+        .select_related("platform", "course")
+        .order_by(F("roster_synced_at").asc(nulls_first=True), "pk")
+    )
+
+
+def rosters_sync_due(now: datetime | None = None) -> list[RosterReport]:
+    """Sync every due roster (rosters_due). A context that fails is reported (and logged)
+    with its error and tried again at the next check; the others go on."""
+    reports: list[RosterReport] = []
+    for context in rosters_due(now):
+        label = f"{context.platform} / {context.context_id} (course {context.course.slug})"
+        try:
+            report = roster_sync(context=context)
+        except (ServiceRefused, ServiceUnavailable) as error:
+            report = RosterReport(error=str(error))
+        except Exception as error:  # one context's bad answer must not stop the rest
+            logger.exception("Roster sync of %s failed", label)
+            report = RosterReport(error=f"{type(error).__name__}: {error}")
+        report.context = label
+        if report.error:
+            logger.warning("Roster sync of %s failed: %s", label, report.error)
+        reports.append(report)
+    return reports

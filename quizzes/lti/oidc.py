@@ -3,11 +3,18 @@ Framework and LTI Core, in the order that gives the most useful refusal.
 
 The state travels in a cookie (SameSite=None; Secure; Partitioned) so it is bound to the
 browser that started the login; the nonce is ours, stored with the state and consumed
-exactly once, so a replayed id_token is refused from any browser."""
+exactly once, so a replayed id_token is refused from any browser.
+
+When the login initiation names an ``lti_storage_target`` (1EdTech LTI Client Side
+postMessages, Platform Storage), the state and nonce are also put into the platform's
+storage from the browser, and the login's state records it (``ps.<target>.<random>``). A
+launch that then arrives without the state cookie (a browser without partitioned cookies)
+is confirmed by reading the state back from that storage (docs/lti.md)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +33,12 @@ from quizzes.models import LtiDeployment, LtiLoginState, LtiPlatform
 
 LAUNCH_PATH = "/lti/launch/"
 STATE_COOKIE_PREFIX = "lti1p3-state-"
+# Platform storage: the states of logins that used it start with this prefix and name the
+# storage frame; the launch's re-post carries the state read back from the storage in
+# this field.
+STORAGE_STATE_PREFIX = "ps."
+STORAGE_FIELD = "lti_storage_state"
+STORAGE_TARGET = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def state_cookie_name(state: str) -> str:
@@ -36,6 +49,28 @@ def state_cookie_name(state: str) -> str:
 def tool_base_url(request_base: str) -> str:
     """Our public origin: LTI_TOOL_URL when set, else the request's."""
     return (lti_setting("LTI_TOOL_URL") or request_base).rstrip("/")
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased; empty when it has none."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def storage_target_of(state: str) -> str | None:
+    """The platform storage frame a login put its state into, or None (cookie only)."""
+    if not state.startswith(STORAGE_STATE_PREFIX):
+        return None
+    target, separator, _ = state[len(STORAGE_STATE_PREFIX) :].partition(".")
+    return target if separator and STORAGE_TARGET.fullmatch(target) else None
+
+
+def storage_key(kind: str, value: str) -> str:
+    """The platform storage key of a login's state or nonce (one key per login, so two
+    launches side by side do not overwrite each other)."""
+    return f"{kind}_{value}"
 
 
 def is_our_target(uri: str, tool_base: str) -> bool:
@@ -52,7 +87,15 @@ def is_our_target(uri: str, tool_base: str) -> bool:
 class LoginStart:
     redirect_url: str
     state: str
+    nonce: str
     platform: LtiPlatform
+    # The platform storage frame (lti_storage_target) when the login uses it.
+    storage_target: str | None = None
+
+    @property
+    def platform_origin(self) -> str:
+        """Where the platform storage answers from: the OIDC auth URL's origin."""
+        return origin_of(self.platform.auth_login_url)
 
 
 def login_start(*, params: dict[str, str], tool_base: str) -> LoginStart:
@@ -80,10 +123,15 @@ def login_start(*, params: dict[str, str], tool_base: str) -> LoginStart:
         raise LtiError(errors.DEPLOYMENT_UNKNOWN, platform=platform, deployment_id=deployment_id)
     if not is_our_target(target_link_uri, tool_base):
         raise LtiError(errors.TARGET_LINK_FOREIGN, platform=platform)
+    storage_target = params.get("lti_storage_target", "")
+    uses_storage = bool(STORAGE_TARGET.fullmatch(storage_target))
+    random_state = secrets.token_urlsafe(32)
     now = timezone.now()
     state = LtiLoginState.objects.create(
         platform=platform,
-        state=secrets.token_urlsafe(32),
+        state=f"{STORAGE_STATE_PREFIX}{storage_target}.{random_state}"
+        if uses_storage
+        else random_state,
         nonce=secrets.token_urlsafe(32),
         target_link_uri=target_link_uri,
         created_at=now,
@@ -106,7 +154,9 @@ def login_start(*, params: dict[str, str], tool_base: str) -> LoginStart:
     return LoginStart(
         redirect_url=platform.auth_login_url + separator + urlencode(query),
         state=state.state,
+        nonce=state.nonce,
         platform=platform,
+        storage_target=storage_target if uses_storage else None,
     )
 
 
@@ -125,15 +175,29 @@ class ValidatedLaunch:
         return self.payload.get(name, default)
 
 
-def _login_state(form: dict[str, str], cookies: dict[str, str]) -> LtiLoginState:
-    state = form.get("state", "")
-    if not state:
-        raise LtiError(errors.STATE_MISSING)
-    if not form.get("id_token"):
-        raise LtiError(errors.TOKEN_MISSING)
+def _has_state_cookie(state: str, cookies: dict[str, str]) -> bool:
     cookie = cookies.get(state_cookie_name(state), "")
-    if not cookie or not secrets.compare_digest(cookie, state):
-        raise LtiError(errors.STATE_NOT_THIS_BROWSER)
+    return bool(cookie) and secrets.compare_digest(cookie.encode(), state.encode())
+
+
+def _check_storage_proof(
+    form: dict[str, str], origin: str, tool_base: str, platform: LtiPlatform
+) -> None:
+    """The launch re-posted by our storage page: the state it read from the platform's
+    storage must be this login's, and the post must come from our own page (the browser
+    sets Origin; a page elsewhere cannot post a state it read in its own browser)."""
+    if not origin or origin_of(origin) != origin_of(tool_base):
+        raise LtiError(
+            errors.STORAGE_STATE_INVALID,
+            "The confirmation did not come from this tool's page.",
+            platform=platform,
+        )
+    fetched = form.get(STORAGE_FIELD, "")
+    if not fetched or not secrets.compare_digest(fetched.encode(), form["state"].encode()):
+        raise LtiError(errors.STORAGE_STATE_INVALID, platform=platform)
+
+
+def _fresh_login_state(state: str) -> LtiLoginState:
     login_state = (
         LtiLoginState.objects.filter(state=state, expires_at__gt=timezone.now())
         .select_related("platform", "platform__institution")
@@ -141,6 +205,45 @@ def _login_state(form: dict[str, str], cookies: dict[str, str]) -> LtiLoginState
     )
     if login_state is None:
         raise LtiError(errors.STATE_UNKNOWN)
+    return login_state
+
+
+def launch_storage_pending(
+    *, form: dict[str, str], cookies: dict[str, str]
+) -> LtiLoginState | None:
+    """The login of a launch that must first read its state from the platform's storage:
+    no state cookie came back, the login put its state into platform storage, and the
+    post does not carry the state read back yet. None for every other launch (validated
+    as usual)."""
+    state = form.get("state", "")
+    if (
+        not state
+        or not form.get("id_token")
+        or STORAGE_FIELD in form
+        or storage_target_of(state) is None
+        or _has_state_cookie(state, cookies)
+    ):
+        return None
+    login_state = _fresh_login_state(state)
+    if login_state.consumed_at is not None:
+        raise LtiError(errors.NONCE_REPLAYED, platform=login_state.platform)
+    return login_state
+
+
+def _login_state(
+    form: dict[str, str], cookies: dict[str, str], *, origin: str, tool_base: str
+) -> LtiLoginState:
+    state = form.get("state", "")
+    if not state:
+        raise LtiError(errors.STATE_MISSING)
+    if not form.get("id_token"):
+        raise LtiError(errors.TOKEN_MISSING)
+    if _has_state_cookie(state, cookies):
+        return _fresh_login_state(state)
+    if storage_target_of(state) is None or STORAGE_FIELD not in form:
+        raise LtiError(errors.STATE_NOT_THIS_BROWSER)
+    login_state = _fresh_login_state(state)
+    _check_storage_proof(form, origin, tool_base, login_state.platform)
     return login_state
 
 
@@ -211,10 +314,11 @@ def _check_nonce(payload: dict[str, Any], login_state: LtiLoginState) -> None:
 
 
 def launch_validate(
-    *, form: dict[str, str], cookies: dict[str, str], tool_base: str
+    *, form: dict[str, str], cookies: dict[str, str], tool_base: str, origin: str = ""
 ) -> ValidatedLaunch:
-    """Validate an authentication response (the launch); consumes its nonce on success."""
-    login_state = _login_state(form, cookies)
+    """Validate an authentication response (the launch); consumes its nonce on success.
+    ``origin`` is the request's Origin header (checked for platform storage re-posts)."""
+    login_state = _login_state(form, cookies, origin=origin, tool_base=tool_base)
     platform = login_state.platform
     payload = _verified_payload(form["id_token"], platform)
     _check_audience(payload, platform)

@@ -29,12 +29,35 @@ from quizzes.lti.errors import LtiError
 from quizzes.lti.keys import published_jwks
 from quizzes.lti.launch import launch_for_token, launch_record, resource_link_set_quiz
 from quizzes.lti.nrps import roster_sync
-from quizzes.lti.oidc import launch_validate, login_start, state_cookie_name, tool_base_url
+from quizzes.lti.oidc import (
+    STORAGE_FIELD,
+    LoginStart,
+    launch_storage_pending,
+    launch_validate,
+    login_start,
+    origin_of,
+    state_cookie_name,
+    storage_key,
+    storage_target_of,
+    tool_base_url,
+)
 from quizzes.lti.platforms import frame_origins
 from quizzes.lti.services_http import ServiceRefused, ServiceUnavailable
-from quizzes.models import Attempt, Bank, GradeOutbox, LtiLaunch, LtiPlatform, Membership, Quiz
+from quizzes.models import (
+    Attempt,
+    Bank,
+    GradeOutbox,
+    LtiLaunch,
+    LtiLoginState,
+    LtiPlatform,
+    Membership,
+    Quiz,
+)
 
 logger = logging.getLogger(__name__)
+
+# How long the storage pages wait for the platform to answer a postMessage.
+STORAGE_TIMEOUT_MS = 5000
 
 
 def _tool_base(request: HttpRequest) -> str:
@@ -73,7 +96,8 @@ def _render(
     return render(request, template, context, status=status)
 
 
-def _error_page(request: HttpRequest, error: LtiError) -> HttpResponse:
+def error_page(request: HttpRequest, error: LtiError) -> HttpResponse:
+    """The page of a refusal: title, what to do, the code (also in X-LTI-Error)."""
     platform = error.context.get("platform")
     context = {
         "kind": error.kind,
@@ -103,8 +127,11 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
     try:
         start = login_start(params=params, tool_base=_tool_base(request))
     except LtiError as error:
-        return _error_page(request, error)
-    response = HttpResponseRedirect(start.redirect_url)
+        return error_page(request, error)
+    if start.storage_target is not None:
+        response = _storage_login_page(request, start)
+    else:
+        response = HttpResponseRedirect(start.redirect_url)
     set_iframe_cookie(
         response,
         state_cookie_name(start.state),
@@ -114,18 +141,71 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
     return _framable(response, start.platform)
 
 
+def _storage_login_page(request: HttpRequest, start: LoginStart) -> HttpResponse:
+    """The login as a page: its script puts the state and nonce into the platform's
+    storage (lti.put_data to the lti_storage_target frame, for the platform's origin only),
+    then continues to the platform's auth endpoint (with or without an answer: the state
+    cookie may do)."""
+    storage = {
+        "mode": "put",
+        "target": start.storage_target,
+        "origin": start.platform_origin,
+        "timeout_ms": STORAGE_TIMEOUT_MS,
+        "items": [
+            {"key": storage_key("state", start.state), "value": start.state},
+            {"key": storage_key("nonce", start.nonce), "value": start.nonce},
+        ],
+        "redirect_url": start.redirect_url,
+    }
+    context = {"storage": storage, "redirect_url": start.redirect_url}
+    response = _render(request, "quizzes/lti/storage_login.html", context)
+    return _framable(response, start.platform)
+
+
+def _storage_launch_page(
+    request: HttpRequest, login_state: LtiLoginState, form: dict[str, str]
+) -> HttpResponse:
+    """The launch arrived without the state cookie from a login that used platform
+    storage: this page reads the state back (lti.get_data) and posts the launch again
+    with it; launch_validate accepts it only if it is this login's state."""
+    state = form["state"]
+    storage = {
+        "mode": "get",
+        "target": storage_target_of(state),
+        "origin": origin_of(login_state.platform.auth_login_url),
+        "timeout_ms": STORAGE_TIMEOUT_MS,
+        "key": storage_key("state", state),
+        "field": STORAGE_FIELD,
+    }
+    context = {
+        "storage": storage,
+        "id_token": form["id_token"],
+        "state": state,
+        "field": STORAGE_FIELD,
+        "failure": errors.STORAGE_UNAVAILABLE,
+    }
+    response = _render(request, "quizzes/lti/storage_launch.html", context)
+    return _framable(response, login_state.platform)
+
+
 @csrf_exempt
 @never_cache
 @require_POST
 def launch(request: HttpRequest) -> HttpResponse:
     form: dict[str, str] = request.POST.dict()
     try:
+        pending = launch_storage_pending(form=form, cookies=dict(request.COOKIES))
+        if pending is not None:
+            return _storage_launch_page(request, pending, form)
         validated = launch_validate(
-            form=form, cookies=dict(request.COOKIES), tool_base=_tool_base(request)
+            form=form,
+            cookies=dict(request.COOKIES),
+            tool_base=_tool_base(request),
+            origin=request.headers.get("Origin", ""),
         )
         record = launch_record(launch=validated)
     except LtiError as error:
-        return _error_page(request, error)
+        return error_page(request, error)
     login(request, record.user, backend="django.contrib.auth.backends.ModelBackend")
     response = HttpResponseRedirect(reverse("lti:launched", args=[record.token]), status=303)
     response.status_code = 303
@@ -165,7 +245,7 @@ def launched(request: HttpRequest, token: str) -> HttpResponse:
     try:
         launch = launch_for_token(token)
     except LtiError as error:
-        return _error_page(request, error)
+        return error_page(request, error)
     is_educator = launch.role != Membership.Role.LEARNER
     if launch.message_type == claims.DEEP_LINKING_REQUEST:
         return _deep_linking_page(request, launch)
@@ -175,7 +255,7 @@ def launched(request: HttpRequest, token: str) -> HttpResponse:
     quiz = link.quiz
     if quiz is None:
         if not is_educator:
-            return _error_page(request, LtiError(errors.LINK_UNMAPPED, platform=launch.platform))
+            return error_page(request, LtiError(errors.LINK_UNMAPPED, platform=launch.platform))
         quizzes = Quiz.objects.filter(course=launch.context.course).order_by("title")
         return _page(request, launch, "quizzes/lti/pick_quiz.html", quizzes=quizzes)
     attempt = (
@@ -229,7 +309,7 @@ def launched_link(request: HttpRequest, token: str) -> HttpResponse:
     except ValueError:
         raise Http404("No such quiz") from None
     except LtiError as error:
-        return _error_page(request, error)
+        return error_page(request, error)
     except ApplicationError as error:
         return _page(
             request, launch, "quizzes/lti/message.html", message=error.detail, status=error.status
@@ -242,7 +322,7 @@ def launched_link(request: HttpRequest, token: str) -> HttpResponse:
 def launched_roster(request: HttpRequest, token: str) -> HttpResponse:
     launch = _launch(token)
     if launch.role == Membership.Role.LEARNER or launch.context is None:
-        return _error_page(request, LtiError(errors.NOT_INSTRUCTOR, platform=launch.platform))
+        return error_page(request, LtiError(errors.NOT_INSTRUCTOR, platform=launch.platform))
     try:
         message = "Roster synced: " + roster_sync(context=launch.context).summary() + "."
     except (ServiceRefused, ServiceUnavailable) as error:
@@ -256,7 +336,7 @@ def launched_retry(request: HttpRequest, token: str) -> HttpResponse:
     launch = _launch(token)
     quiz = launch.resource_link.quiz if launch.resource_link else None
     if launch.role == Membership.Role.LEARNER or quiz is None:
-        return _error_page(request, LtiError(errors.NOT_INSTRUCTOR, platform=launch.platform))
+        return error_page(request, LtiError(errors.NOT_INSTRUCTOR, platform=launch.platform))
     ids = list(
         GradeOutbox.objects.filter(grade__quiz=quiz, status=GradeOutbox.Status.FAILED).values_list(
             "pk", flat=True
@@ -311,7 +391,7 @@ def launched_deep_link(request: HttpRequest, token: str) -> HttpResponse:
     except ValueError:
         raise Http404("Bad id") from None
     except LtiError as error:
-        return _error_page(request, error)
+        return error_page(request, error)
     except ApplicationError as error:
         return _deep_linking_page(request, launch, error=error.detail, status=error.status)
     return _page(

@@ -17,8 +17,12 @@ from quizzes.lti.keys import published_jwks, tool_key_rotate
 from quizzes.lti.platforms import platform_register
 from quizzes.models import LtiPlatform, Quiz
 from tests.conftest import Cast
+from tests.delivery.conftest import every_type, make_quiz
 from tests.factories import QuizFactory
 from tests.lti.platform import LoopbackPlatform
+
+# The delivery fixtures (a quiz with one item of each type), for the token-carried pages.
+__all__ = ["every_type", "make_quiz"]
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
@@ -139,3 +143,10 @@ def _urls(settings: Any) -> None:
         import config.urls  # noqa: F401
     except ImportError:
         settings.ROOT_URLCONF = "tests.lti.urls"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As in tests/web/conftest.py: the Playwright tests (test_browser_storage.py).
+    config.addinivalue_line(
+        "markers", "browser: drives Debian's Chromium with Playwright (tests/web/test_browser.py)"
+    )

@@ -6,10 +6,16 @@ JWT assertion it verifies against the tool's JWKS: iss = sub = client_id, aud = 
 token URL, unique jti), AGS line items, scores and results (exact media types and fields),
 and NRPS memberships paged with Link rel=next (quoted and unquoted in turn). ``down``
 makes every endpoint answer 503, as an LMS under maintenance would.
+
+For the browser tests it also serves what a browser sees of an LMS: a course page that
+frames the tool (``browser_launch`` says how) beside a platform storage frame answering
+``lti.put_data`` / ``lti.get_data`` postMessages (LTI Client Side postMessages), and the
+OIDC auth endpoint, which posts a signed launch back to the tool.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
@@ -41,6 +47,36 @@ ACTIVITY = {"Initialized", "Started", "InProgress", "Submitted", "Completed"}
 GRADING = {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}
 ROLE_LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 ROLE_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+STORAGE_FRAME = "post_message_forwarding"
+# The platform storage frame: answers lti.put_data / lti.get_data postMessages, keeping
+# the values per origin of the sender (a tool reads only what it stored), as platforms do.
+# It logs what it saw in window.ltiStorageLog for the tests.
+STORAGE_SCRIPT = """
+var store = {};
+window.ltiStorageLog = [];
+window.addEventListener("message", function (event) {
+  var data = event.data;
+  if (!data || typeof data !== "object" || !data.message_id || !data.subject) { return; }
+  window.ltiStorageLog.push({subject: data.subject, key: data.key, origin: event.origin});
+  var slot = event.origin + " " + data.key;
+  var answer = {subject: data.subject + ".response", message_id: data.message_id, key: data.key};
+  if (data.subject === "lti.put_data") {
+    if (!FORGETS) { store[slot] = data.value; }
+    answer.value = data.value;
+  } else if (data.subject === "lti.get_data") {
+    if (Object.prototype.hasOwnProperty.call(store, slot)) {
+      answer.value = store[slot];
+    } else {
+      answer.error = {code: "bad_request", message: "no such key"};
+    }
+  } else {
+    answer.error = {code: "unsupported_subject", message: "unsupported"};
+  }
+  event.source.postMessage(answer, event.origin);
+});
+"""
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -79,6 +115,13 @@ class LoopbackPlatform:
     log: list[str] = field(default_factory=list)
     deep_link_responses: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    # Browser launches: the tool's login URL (with its query) the course page frames, the
+    # tool's launch URL, and the launch_claims() arguments of the id_token /auth signs.
+    browser_launch: dict[str, Any] = field(default_factory=dict)
+    # /auth shows a Continue button instead of posting back at once (a test can act
+    # between the login and the launch); the storage frame forgets everything it stored.
+    hold_auth: bool = False
+    storage_forgets: bool = False
 
     # -- server ------------------------------------------------------------------------
     def start(self) -> LoopbackPlatform:
@@ -293,12 +336,71 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _html(self, body: str) -> None:
+        data = ("<!doctype html><html lang='en'>" + body + "</html>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _browser_page(self, path: str, query: dict[str, str]) -> bool:
+        owner = self.owner
+        launch = owner.browser_launch
+        if path == "/course":
+            self._html(
+                "<head><title>LMS course</title></head><body><main>"
+                "<h1>Cardiology course (the LMS)</h1>"
+                f"<iframe name='{STORAGE_FRAME}' title='Storage' src='/storage-frame' "
+                "width='1' height='1'></iframe>"
+                f"<iframe id='tool' title='Quiz' src='{html.escape(launch['login_url'])}' "
+                "width='900' height='900'></iframe></main></body>"
+            )
+            return True
+        if path == "/storage-frame":
+            forgets = "true" if owner.storage_forgets else "false"
+            self._html(
+                "<head><title>Storage</title></head><body><script>"
+                + STORAGE_SCRIPT.replace("FORGETS", forgets)
+                + "</script></body>"
+            )
+            return True
+        if path == "/auth":
+            try:
+                auth = owner.authorize(query, tool_redirect_uri=launch["launch_url"])
+            except AssertionError as error:
+                self._send(400, {"error": str(error)})
+                return True
+            claims_kwargs = dict(launch.get("claims", {}))
+            id_token = owner.sign(
+                owner.launch_claims(
+                    nonce=auth["nonce"], target_link_uri=launch["launch_url"], **claims_kwargs
+                )
+            )
+            submit = (
+                "<button type='submit'>Continue</button>"
+                if owner.hold_auth
+                else "<script>document.forms[0].submit();</script>"
+            )
+            self._html(
+                "<head><title>Signing in</title></head><body><main>"
+                f"<form method='post' action='{html.escape(launch['launch_url'])}'>"
+                f"<input type='hidden' name='id_token' value='{id_token}'>"
+                f"<input type='hidden' name='state' value='{html.escape(auth['state'])}'>"
+                f"<input type='hidden' name='lti_storage_target' value='{STORAGE_FRAME}'>"
+                f"{submit}</form></main></body>"
+            )
+            return True
+        return False
+
     def do_GET(self) -> None:
         path = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(path.query).items()}
         if self._unavailable():
             return
         owner = self.owner
+        if owner.browser_launch and self._browser_page(path.path, query):
+            return
         if path.path == "/jwks":
             owner.jwks_requests += 1
             etag = f'"{owner.kid}-{len(owner.old_keys)}"'
