@@ -234,6 +234,14 @@ LOGGING = {
 QUIZZES: dict[str, object] = {}
 if os.environ.get("IMPORT_MAX_BYTES"):
     QUIZZES["IMPORT_MAX_BYTES"] = int(os.environ["IMPORT_MAX_BYTES"])
+# Calibration from live responses (docs/analytics.md); defaults in quizzes/conf.py.
+for _knob in (
+    "CALIBRATION_MIN_RESPONSES",
+    "CALIBRATION_MAX_PERSONS",
+    "CALIBRATION_INTERVAL_SECONDS",
+):
+    if os.environ.get(_knob):
+        QUIZZES[_knob] = int(os.environ[_knob])
 
 # LTI -------------------------------------------------------------------------------------
 # The tool's signing key from the environment (LTI_PRIVATE_KEY or LTI_PRIVATE_KEY_FILE, a
@@ -250,6 +258,16 @@ if env_bool("LTI_IFRAME_COOKIES", default=SESSION_COOKIE_SECURE):
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
     "quizzes.lti.cookies.PartitionedCookiesMiddleware",
+)
+# Where the iframe keeps no cookie at all, the launch token carried by the attempt pages
+# of the launched quiz authenticates them (quizzes/lti/middleware.py explains the scope and
+# why a POST carrying it needs no CSRF cookie); templates add it with these variables.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "quizzes.lti.middleware.LaunchTokenMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "quizzes.lti.middleware.launch_token"
 )
 # LTI end
 

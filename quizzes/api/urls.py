@@ -9,4 +9,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("quizzes.api.bank_urls")),
     path("", include("quizzes.api.delivery_urls")),
+    path("", include("quizzes.api.analytics_urls")),
 ]

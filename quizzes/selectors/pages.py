@@ -5,19 +5,17 @@ selectors/delivery.py), with a fixed number of queries."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from quizzes.models import (
     Attempt,
     AttemptItem,
     Bank,
     Course,
-    Grade,
-    GradeOutbox,
     Objective,
     Question,
     Quiz,
@@ -157,59 +155,13 @@ def root_topics(bank: Bank) -> list[Topic]:
     return list(Topic.objects.filter(bank=bank, parent__isnull=True).order_by("position", "path"))
 
 
-@dataclass
-class GradebookRow:
-    learner: str
-    name: str
-    attempt: int | None
-    state: str
-    started_at: Any
-    finished_at: Any
-    percent: float | None
-    ability: float | None
-    passed: bool | None
-    attempt_id: int | None
-    grade_percent: float | None = None
-    grade_passed: bool | None = None
-    delivery: str = ""
-    delivery_error: str = ""
-    attempts: list[Any] = field(default_factory=list)
-
-
-def gradebook(quiz: Quiz) -> list[GradebookRow]:
-    """One row per learner and attempt with the learner's grade and the LMS delivery
-    status of that grade's latest score (GradeOutbox). Three queries."""
-    grades = {
-        grade.learner_id: grade
-        for grade in Grade.objects.filter(quiz=quiz).prefetch_related(
-            Prefetch("outbox", queryset=GradeOutbox.objects.order_by("-created_at", "-pk"))
-        )
-    }
-    attempts = (
-        Attempt.objects.filter(quiz=quiz)
-        .select_related("learner")
-        .order_by("learner__username", "number")
-    )
-    rows: list[GradebookRow] = []
-    for attempt in attempts:
-        grade = grades.get(attempt.learner_id)
-        latest = grade.outbox.all()[0] if grade is not None and grade.outbox.all() else None
-        rows.append(
-            GradebookRow(
-                learner=attempt.learner.username,
-                name=attempt.learner.get_full_name(),
-                attempt=attempt.number,
-                attempt_id=attempt.pk,
-                state=attempt.get_state_display(),
-                started_at=attempt.started_at,
-                finished_at=attempt.finished_at,
-                percent=attempt.percent,
-                ability=attempt.ability if quiz.mode == Quiz.Mode.ADAPTIVE else None,
-                passed=attempt.passed,
-                grade_percent=grade.percent if grade else None,
-                grade_passed=grade.passed if grade else None,
-                delivery=latest.get_status_display() if latest else "",
-                delivery_error=latest.last_error if latest else "",
-            )
-        )
-    return rows
+def gradebook_attempts(*, quiz: Quiz, learner_ids: Iterable[int]) -> dict[int, list[Attempt]]:
+    """The attempts of these learners on the quiz, by learner and number: the gradebook
+    page's links to each result (the rows themselves: quizzes/analytics/gradebook.py).
+    One query."""
+    attempts: dict[int, list[Attempt]] = defaultdict(list)
+    for attempt in Attempt.objects.filter(quiz=quiz, learner_id__in=list(learner_ids)).order_by(
+        "learner_id", "number"
+    ):
+        attempts[attempt.learner_id].append(attempt)
+    return dict(attempts)

@@ -7,8 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from quizzes import scoring
-from quizzes.models import Attempt, AttemptItem, Quiz
+from quizzes.analytics.mastery import Estimate, estimate, evidence_of
+from quizzes.models import Attempt, AttemptItem, Quiz, Response
 from quizzes.presentation import translate_answer
+
+# The topic of questions filed under none.
+NO_TOPIC = "(none)"
 
 
 def time_left(attempt: Attempt, now: datetime) -> float | None:
@@ -72,20 +76,24 @@ def attempt_result(attempt: Attempt, now: datetime, *, educator: bool = False) -
     )
     for item in items:
         topic = item.revision.question.topic
-        root = topic.path.split("/", 1)[0] if topic else "(none)"
+        root = topic.path.split("/", 1)[0] if topic else NO_TOPIC
         entry = topics[root]
         entry["served"] += 1
         response = getattr(item, "response", None)
         if response is not None:
             entry["answered"] += 1
             entry["score"] += response.fraction
-    mastery = [
+    # This attempt's points per root topic, and the learner's mastery of that topic across
+    # all their attempts in the course on this bank.
+    across = _mastery_across_attempts(attempt, set(topics))
+    per_topic = [
         {
             "topic": topic,
             "answered": int(entry["answered"]),
             "served": int(entry["served"]),
             "score": round(entry["score"], 4),
             "percent": round(100 * entry["score"] / entry["served"], 1) if entry["served"] else 0.0,
+            "mastery": across[topic].as_dict(),
         }
         for topic, entry in sorted(topics.items())
     ]
@@ -98,7 +106,7 @@ def attempt_result(attempt: Attempt, now: datetime, *, educator: bool = False) -
         "ability": attempt.ability if quiz.mode == Quiz.Mode.ADAPTIVE else None,
         "standard_error": attempt.standard_error if quiz.mode == Quiz.Mode.ADAPTIVE else None,
         "passed": attempt.passed,
-        "topics": mastery,
+        "topics": per_topic,
         "review": None,
     }
     if attempt.state != Attempt.State.FINISHED:
@@ -106,6 +114,26 @@ def attempt_result(attempt: Attempt, now: datetime, *, educator: bool = False) -
     if educator or review_allowed(attempt, now):
         result["review"] = [_review_item(item, quiz, educator) for item in items]
     return result
+
+
+def _mastery_across_attempts(attempt: Attempt, roots: set[str]) -> dict[str, Estimate]:
+    """The learner's mastery of each root topic (``NO_TOPIC`` for questions with none)
+    from every response in the course's quizzes on this bank, this attempt's included
+    (quizzes/analytics/mastery.py): one query."""
+    evidence = evidence_of(
+        Response.objects.filter(
+            attempt__learner_id=attempt.learner_id,
+            attempt__quiz__course_id=attempt.quiz.course_id,
+            item__revision__question__bank_id=attempt.quiz.bank_id,
+        ),
+        with_objectives=False,
+    )
+    by_root: dict[str, list[float]] = defaultdict(list)
+    for row in evidence:
+        by_root[row.topic_path.split("/", 1)[0] if row.topic_path else NO_TOPIC].append(
+            row.fraction
+        )
+    return {root: estimate(by_root[root]) for root in roots}
 
 
 def _review_item(item: AttemptItem, quiz: Quiz, educator: bool) -> dict[str, Any]:

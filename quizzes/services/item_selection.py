@@ -4,7 +4,8 @@
 - blueprint: a random form drawn per attempt to the blueprint's topic shares or counts;
 - adaptive: the IRT engine (maximum information with content balancing and exposure
   control) over the bank's published questions, cached per bank content version;
-- practice: items the learner missed before first, then items never seen, then the rest.
+- practice: items the learner missed before first, then items never seen, then the rest;
+  within each, the topic or objective where the learner's mastery is lowest.
 Fixed and blueprint forms are drawn whole when the attempt starts; adaptive and practice
 items one at a time, right after the previous answer (so serving is a plain read).
 """
@@ -15,9 +16,10 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
+from quizzes.analytics import mastery
 from quizzes.engine import EngineSettings, next_step
 from quizzes.exceptions import Conflict
-from quizzes.models import Attempt, Question, Quiz, Response
+from quizzes.models import Attempt, Question, Quiz
 from quizzes.selectors.delivery import engine_bank
 
 NO_QUESTIONS = "no_questions"
@@ -183,29 +185,57 @@ def seen_questions(*, quiz: Quiz, attempt: Attempt) -> set[int]:
     )
 
 
+def _practice_candidates(quiz: Quiz) -> list[tuple[int, int, str, frozenset[int]]]:
+    """(question id, current revision id, topic path, objective ids) of the quiz bank's
+    published items, by question id: one query (objectives joined, rows folded)."""
+    rows = (
+        Question.objects.filter(
+            bank_id=quiz.bank_id, status=Question.Status.PUBLISHED, current_revision__isnull=False
+        )
+        .order_by("pk")
+        .values_list("pk", "current_revision_id", "topic__path", "objectives")
+    )
+    folded: dict[int, tuple[int, str, set[int]]] = {}
+    for question_id, revision_id, path, objective_id in rows:
+        entry = folded.setdefault(question_id, (revision_id, path or "", set()))
+        if objective_id is not None:
+            entry[2].add(objective_id)
+    return [(q, r, path, frozenset(objectives)) for q, (r, path, objectives) in folded.items()]
+
+
 def practice_next(*, quiz: Quiz, attempt: Attempt, served_questions: set[int]) -> int | None:
-    """Practice: a missed item first, then an unseen one, then any; random within each."""
+    """Practice: a missed item first, then an unseen one, then any. Within that pool, the
+    items where the learner's mastery (quizzes/analytics/mastery.py, in this course) is
+    weakest: an item's weakness is the lowest posterior mean among its topic and its
+    objectives (the prior mean where there is no evidence). Random among the weakest,
+    with the attempt's rng. Two queries: the candidates and the learner's responses."""
     published = [
-        (question_id, revision_id)
-        for question_id, revision_id, path in _published(quiz)
-        if question_id not in served_questions
-        and (not quiz.blueprint or any(_topic_matches(path, t) for t in quiz.blueprint))
+        candidate
+        for candidate in _practice_candidates(quiz)
+        if candidate[0] not in served_questions
+        and (not quiz.blueprint or any(_topic_matches(candidate[2], t) for t in quiz.blueprint))
     ]
     if not published:
         return None
+    evidence = mastery.learner_evidence(learner_id=attempt.learner_id, bank_id=quiz.bank_id)
     history: dict[int, float] = {}
-    for question_id, fraction in (
-        Response.objects.filter(
-            attempt__learner_id=attempt.learner_id, item__revision__question__bank_id=quiz.bank_id
-        )
-        .order_by("submitted_at")
-        .values_list("item__revision__question_id", "fraction")
-    ):
-        history[question_id] = fraction  # the latest answer wins
+    for row in evidence:
+        history[row.question] = row.fraction  # the latest answer wins
+    estimates = mastery.mastery_units(row for row in evidence if row.course == quiz.course_id)
+
+    def weakness(candidate: tuple[int, int, str, frozenset[int]]) -> float:
+        _, _, path, objectives = candidate
+        means = [estimates.topic(path).mean] if path else []
+        means += [estimates.objective(objective).mean for objective in objectives]
+        # Rounded so that equal evidence compares equal whatever the summation order.
+        return round(min(means, default=mastery.PRIOR_MEAN), 9)
+
+    weaknesses = {candidate[0]: weakness(candidate) for candidate in published}
     missed = [p for p in published if p[0] in history and history[p[0]] < 1.0]
     unseen = [p for p in published if p[0] not in history]
     rng = rng_for(attempt, len(served_questions) + 1)
     for pool in (missed, unseen, published):
         if pool:
-            return rng.choice(pool)[1]
+            weakest = min(weaknesses[p[0]] for p in pool)
+            return rng.choice([p for p in pool if weaknesses[p[0]] == weakest])[1]
     return None

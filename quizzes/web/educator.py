@@ -7,7 +7,6 @@ page, another institution's bank, question or quiz a 404.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,16 +14,24 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from quizzes import scoring
-from quizzes.analytics.item_stats import quiz_item_stats
+from quizzes.analytics.gradebook import gradebook_csv_chunks, gradebook_queryset, gradebook_row
+from quizzes.analytics.quiz_stats import ATTEMPT_SUBSETS, FIRST, quiz_stats
 from quizzes.exceptions import ApplicationError
 from quizzes.linter import lint_question
-from quizzes.models import Question, QuestionRevision, Quiz
+from quizzes.models import GradeOutbox, Question, QuestionRevision, Quiz
 from quizzes.presentation import learner_view
 from quizzes.selectors import pages as selectors
 from quizzes.selectors.access import is_educator
@@ -47,11 +54,11 @@ def _user(request: HttpRequest) -> User:
 
 
 def educator_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_educator(request.user):
             return render(
                 request, "quizzes/web/message.html", {"message": EDUCATORS_ONLY}, status=403
@@ -298,52 +305,41 @@ def quiz_edit(request: HttpRequest, quiz_id: int) -> HttpResponse:
 
 # -- gradebook and item analysis ---------------------------------------------------------
 
-GRADEBOOK_COLUMNS = [
-    "learner", "name", "attempt", "state", "started_at", "finished_at", "percent", "ability",
-    "passed", "grade_percent", "grade_passed", "lms_delivery", "lms_error",
-]  # fmt: skip
+GRADEBOOK_PAGE_SIZE = 100
 
 
-def _csv_cell(value: Any) -> Any:
-    """Spreadsheet-safe: a text cell starting with = + - @ is not read as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+def _duration(seconds: int) -> str:
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 @educator_required
 @require_GET
-def gradebook(request: HttpRequest, quiz_id: int) -> HttpResponse:
+def gradebook(request: HttpRequest, quiz_id: int) -> HttpResponseBase:
+    """One row per learner (the API's gradebook rows), a page at a time, with links to
+    each learner's attempts; ``?format=csv`` streams the whole gradebook as the API does."""
     quiz = selectors.educator_quiz(user=_user(request), quiz_id=quiz_id)
     if quiz is None:
         raise Http404()
-    rows = selectors.gradebook(quiz)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            gradebook_csv_chunks(quiz=quiz), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="gradebook-quiz-{quiz.pk}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(GRADEBOOK_COLUMNS)
-        for row in rows:
-            writer.writerow(
-                _csv_cell(value)
-                for value in (
-                    row.learner,
-                    row.name,
-                    row.attempt,
-                    row.state,
-                    row.started_at.isoformat() if row.started_at else "",
-                    row.finished_at.isoformat() if row.finished_at else "",
-                    None if row.percent is None else round(row.percent, 2),
-                    None if row.ability is None else round(row.ability, 3),
-                    row.passed,
-                    None if row.grade_percent is None else round(row.grade_percent, 2),
-                    row.grade_passed,
-                    row.delivery,
-                    row.delivery_error,
-                )
-            )
         return response
-    return _render(request, "quizzes/web/educator/gradebook.html", {"quiz": quiz, "rows": rows})
+    page = Paginator(gradebook_queryset(quiz=quiz), GRADEBOOK_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [gradebook_row(values) for values in page.object_list]
+    attempts = selectors.gradebook_attempts(quiz=quiz, learner_ids=[r["learner_id"] for r in rows])
+    for row in rows:
+        row["attempts"] = attempts.get(row["learner_id"], [])
+        row["time_spent"] = _duration(row["time_spent_seconds"])
+        row["lms_label"] = GradeOutbox.Status(row["lms_status"]).label if row["lms_status"] else ""
+    return _render(
+        request,
+        "quizzes/web/educator/gradebook.html",
+        {"quiz": quiz, "rows": rows, "page": page},
+    )
 
 
 @educator_required
@@ -352,18 +348,35 @@ def item_analysis(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = selectors.educator_quiz(user=_user(request), quiz_id=quiz_id)
     if quiz is None:
         raise Http404()
-    items = quiz_item_stats(quiz)
+    try:
+        stats = quiz_stats(quiz, attempts=request.GET.get("attempts", FIRST))
+    except ApplicationError as error:
+        return render(request, "quizzes/web/message.html", {"message": error.detail}, status=400)
+    items = stats["items"]
     for entry in items:
-        entry["icc"] = icc(**entry["irt"])
-        entry["icc_id"] = f"icc-{entry['revision'].pk}"
-        entry["dist_id"] = f"dist-{entry['revision'].pk}"
+        irt = entry["irt"]
+        entry["icc"] = icc(a=irt["a"], b=irt["b"], c=irt["c"])
+        entry["icc_id"] = f"icc-{entry['revision_id']}"
+        entry["dist_id"] = f"dist-{entry['revision_id']}"
         entry["distractors"] = (
-            distractor_chart(entry["options"])
-            if entry["revision"].type in CHOICE_TYPES and entry["options"]
+            distractor_chart(
+                [
+                    {"label": f"{o['id']}. {o['text']}", "count": o["count"], "key": o["is_key"]}
+                    for o in entry["options"]
+                ]
+            )
+            if entry["type"] in CHOICE_TYPES and entry["options"]
             else None
         )
+    items.sort(key=lambda entry: (not entry["flags"], entry["external_id"], entry["revision"]))
     return _render(
         request,
         "quizzes/web/educator/items.html",
-        {"quiz": quiz, "items": items, "weak": sum(1 for e in items if e["stats"].weak)},
+        {
+            "quiz": quiz,
+            "summary": stats["quiz"],
+            "items": items,
+            "weak": sum(1 for entry in items if entry["flags"]),
+            "subsets": ATTEMPT_SUBSETS,
+        },
     )

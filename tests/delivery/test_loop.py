@@ -96,8 +96,17 @@ def test_a_learner_takes_a_fixed_quiz_of_every_type_to_full_marks(
     result = client.get(f"/api/v1/attempts/{state['id']}/result/").json()
     assert result["percent"] == 100.0
     assert result["score"] == 7.0
+    # mastery: seven full marks, weights 0.95**k -> Beta(7.033, 1) (docs/analytics.md).
+    mastered = {"n": 7, "mean": 0.8755, "lower": 0.7208, "upper": 0.9851, "status": "mastered"}
     assert result["topics"] == [
-        {"topic": "valves", "answered": 7, "served": 7, "score": 7.0, "percent": 100.0}
+        {
+            "topic": "valves",
+            "answered": 7,
+            "served": 7,
+            "score": 7.0,
+            "percent": 100.0,
+            "mastery": mastered,
+        }
     ]
     assert len(result["review"]) == 7
     grade = Grade.objects.get(quiz=quiz, learner=cast.alice)

@@ -324,7 +324,7 @@ def test_an_educator_previews_an_item_creates_a_blueprint_quiz_and_downloads_gra
     saved = tmp_path / "gradebook.csv"
     download_info.value.save_as(saved)
     text = saved.read_text(encoding="utf-8")
-    assert text.startswith("learner,name,attempt")
+    assert text.startswith("quiz_id,quiz_title,learner_id,username,name,")
     assert "alice" in text
 
     page.goto(f"/teach/quizzes/{graded.pk}/items/")

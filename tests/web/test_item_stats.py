@@ -1,107 +1,91 @@
-"""Classical item statistics (quizzes/analytics/item_stats.py): pure, no database."""
+"""The item analysis page (quizzes/web/educator.py item_analysis) over the quiz statistics
+of quizzes/analytics/quiz_stats.py, and the item characteristic curve it draws."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from django.test import Client
+from django.urls import reverse
 
-from quizzes.analytics.item_stats import (
-    REASON_LOW_DISCRIMINATION,
-    REASON_TOO_EASY,
-    REASON_TOO_HARD,
-    ResponseRow,
-    chosen_options,
-    item_statistics,
-    pearson,
-)
+from quizzes.analytics.quiz_stats import FLAG_MESSAGES, FLAG_UNUSED_DISTRACTOR
+from quizzes.models import Attempt, Quiz
+from quizzes.services.attempts import attempt_finish, attempt_start
 from quizzes.web.charts import icc, probability
+from quizzes.web.educator import EDUCATORS_ONLY
+from tests.conftest import Cast
+from tests.web.test_pages import post_answer
 
 
-def rows(table: dict[int, list[float]]) -> list[ResponseRow]:
-    """{attempt: [fraction of item 1, item 2, ...]} -> response rows."""
-    return [
-        ResponseRow(attempt=attempt, item=index, fraction=fraction)
-        for attempt, fractions in table.items()
-        for index, fraction in enumerate(fractions, start=1)
-    ]
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
-def test_p_value_is_the_mean_fraction() -> None:
-    stats = item_statistics(rows({1: [1.0, 0.5], 2: [0.0, 0.5], 3: [1.0, 1.0]}))
-    assert stats[1].p_value == pytest.approx(2 / 3, abs=1e-4)
-    assert stats[2].p_value == pytest.approx(2 / 3, abs=1e-4)
-    assert stats[1].responses == 3
+@pytest.fixture
+def answered(cast: Cast, make_quiz: Callable[..., Quiz]) -> Quiz:
+    """alice's two finished attempts of a fixed quiz of every type: all right, then all
+    wrong."""
+    quiz = make_quiz("fixed", attempts_allowed=0)
+    learner = client_for(cast.alice)
+    for right in (True, False):
+        attempt = attempt_start(quiz=quiz, learner=cast.alice).attempt
+        for _ in range(7):
+            post_answer(learner, Attempt.objects.get(pk=attempt.pk), right=right)
+        attempt_finish(attempt=Attempt.objects.get(pk=attempt.pk))
+    return quiz
 
 
-def test_discrimination_is_the_correlation_with_the_rest_score() -> None:
-    # Item 2 follows the rest of the test; item 5 goes against it.
-    table = {
-        1: [1.0, 1.0, 1.0, 1.0, 0.0],
-        2: [1.0, 1.0, 1.0, 0.0, 0.0],
-        3: [1.0, 1.0, 0.0, 0.0, 1.0],
-        4: [1.0, 0.0, 0.0, 0.0, 1.0],
-        5: [0.0, 0.0, 0.0, 0.0, 1.0],
-    }
-    stats = item_statistics(rows(table))
-    assert stats[2].discrimination is not None
-    assert stats[2].discrimination > 0.5
-    assert REASON_LOW_DISCRIMINATION not in stats[2].reasons
-    assert stats[5].discrimination is not None
-    assert stats[5].discrimination < 0
-    assert REASON_LOW_DISCRIMINATION in stats[5].reasons
+@pytest.mark.django_db
+def test_the_page_shows_quiz_and_item_statistics(cast: Cast, answered: Quiz) -> None:
+    page = client_for(cast.bob).get(reverse("web:item-analysis", args=[answered.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    for label in (
+        "Internal consistency (alpha)", "Standard error of measurement", "Facility (p-value)",
+        "Discriminative efficiency", "Effective weight", "Random guess score",
+        "Item characteristic curve", "How many learners chose each option",
+    ):  # fmt: skip
+        assert label in text, label
+    assert text.count('class="card item-stats') == 7
+    # One attempt (alice's first, all right): every distractor unpicked -> flagged.
+    assert FLAG_MESSAGES[FLAG_UNUSED_DISTRACTOR].format(options="B, C") in text
+    assert 'value="first" selected' in text
 
 
-@pytest.mark.parametrize(
-    ("fractions", "reason"),
-    [
-        ([0.0, 0.0, 0.0, 0.0, 1.0, 0.0], REASON_TOO_HARD),
-        ([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], REASON_TOO_EASY),
-    ],
-)
-def test_items_too_hard_or_too_easy_are_flagged(fractions: list[float], reason: str) -> None:
-    stats = item_statistics(
-        ResponseRow(attempt=number, item=1, fraction=fraction)
-        for number, fraction in enumerate(fractions)
-    )
-    assert reason in stats[1].reasons
-    assert stats[1].weak
+@pytest.mark.django_db
+def test_the_attempts_choice_changes_the_figures(cast: Cast, answered: Quiz) -> None:
+    client = client_for(cast.bob)
+    url = reverse("web:item-analysis", args=[answered.pk])
+    first = client.get(url).content.decode()
+    every = client.get(url + "?attempts=all").content.decode()
+    assert "<dt>Attempts</dt><dd>1</dd>" in first
+    assert "<dt>Attempts</dt><dd>2</dd>" in every
+    assert 'value="all" selected' in every
+    refused = client.get(url + "?attempts=best")
+    assert refused.status_code == 400
+    assert b"attempts must be one of" in refused.content
 
 
-def test_no_variance_gives_no_discrimination_and_no_flag_for_it() -> None:
-    stats = item_statistics(rows({1: [0.5, 1.0], 2: [0.5, 0.0]}))
-    assert stats[1].discrimination is None
-    assert REASON_LOW_DISCRIMINATION not in stats[1].reasons
+@pytest.mark.django_db
+def test_only_the_quizs_educators_see_the_page(cast: Cast, answered: Quiz) -> None:
+    url = reverse("web:item-analysis", args=[answered.pk])
+    learner = client_for(cast.alice).get(url)
+    assert learner.status_code == 403
+    assert EDUCATORS_ONLY.encode() in learner.content
+    assert client_for(cast.dave).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to the sign-in page
 
 
-@pytest.mark.parametrize(
-    ("answer", "chosen"),
-    [
-        ({"option": "B"}, ("B",)),
-        ({"options": ["A", "C"]}, ("A", "C")),
-        ({"value": True}, ("true",)),
-        ({"value": False}, ("false",)),
-        ({"text": "x"}, ()),
-        ({"value": 1.5}, ()),
-        (None, ()),
-    ],
-)
-def test_chosen_options(answer: object, chosen: tuple[str, ...]) -> None:
-    assert chosen_options(answer) == chosen
-
-
-def test_distractor_counts() -> None:
-    stats = item_statistics(
-        [
-            ResponseRow(1, 7, 1.0, ("A",)),
-            ResponseRow(2, 7, 0.0, ("B",)),
-            ResponseRow(3, 7, 0.0, ("B",)),
-        ]
-    )
-    assert stats[7].choices == {"A": 1, "B": 2}
-
-
-def test_pearson_of_identical_series_is_one() -> None:
-    assert pearson([0, 1, 2], [0, 1, 2]) == pytest.approx(1.0)
-    assert pearson([1], [1]) is None
+@pytest.mark.django_db
+def test_a_quiz_without_attempts_says_so(cast: Cast, make_quiz: Callable[..., Quiz]) -> None:
+    quiz = make_quiz("fixed")
+    page = client_for(cast.bob).get(reverse("web:item-analysis", args=[quiz.pk]))
+    assert page.status_code == 200
+    assert b"No finished attempts yet" in page.content
 
 
 def test_the_icc_passes_through_its_difficulty() -> None:

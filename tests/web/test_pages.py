@@ -12,16 +12,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from quizzes.analytics.gradebook import gradebook_csv_chunks
 from quizzes.models import Attempt, AttemptItem, Objective, Question, Quiz
 from quizzes.models.lti import LtiPlatform
 from quizzes.services.attempts import attempt_start
 from quizzes.web.answers import CHOOSE_ONE
-from quizzes.web.educator import EDUCATORS_ONLY
+from quizzes.web.educator import EDUCATORS_ONLY, GRADEBOOK_PAGE_SIZE
 from tests.conftest import Cast
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -440,17 +443,43 @@ def test_the_gradebook_and_its_csv(cast: Cast, make_quiz: Callable[..., Quiz]) -
     learner = client_for(cast.alice)
     post_answer(learner, attempt)
     learner.post(reverse("web:finish", args=[attempt.pk]))
+    # A second member without attempts is listed too, with a blank grade.
+    erin = UserFactory.create(username="erin")
+    MembershipFactory.create(user=erin, course=cast.course)
     client = client_for(cast.bob)
     page = client.get(reverse("web:gradebook", args=[quiz.pk]))
     assert page.status_code == 200
     assert b"alice" in page.content
+    assert b"erin" in page.content
     assert b"Pending" in page.content  # the outbox row of the grade
+    assert reverse("web:result", args=[attempt.pk]).encode() in page.content
     download = client.get(reverse("web:gradebook", args=[quiz.pk]) + "?format=csv")
+    assert isinstance(download, StreamingHttpResponse)  # the API's generator, streamed
     assert download["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
-    assert rows[0]["learner"] == "alice"
-    assert rows[0]["lms_delivery"] == "Pending"
+    text = b"".join(download.streaming_content).decode()
+    assert text == b"".join(gradebook_csv_chunks(quiz=quiz)).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["username"] for row in rows] == ["alice", "erin"]
+    assert rows[0]["lms_status"] == "pending"
+    assert rows[0]["attempts_finished"] == "1"
+    assert rows[1]["grade_percent"] == ""
     assert client_for(cast.dave).get(reverse("web:gradebook", args=[quiz.pk])).status_code == 404
+    assert client_for(cast.alice).get(reverse("web:gradebook", args=[quiz.pk])).status_code == 403
+
+
+def test_the_gradebook_page_is_paginated(cast: Cast, make_quiz: Callable[..., Quiz]) -> None:
+    quiz = make_quiz("fixed")
+    for index in range(GRADEBOOK_PAGE_SIZE + 1):  # alice and these: two pages
+        MembershipFactory.create(
+            user=UserFactory.create(username=f"z{index:04d}"), course=cast.course
+        )
+    client = client_for(cast.bob)
+    first = client.get(reverse("web:gradebook", args=[quiz.pk]))
+    assert b"Page 1 of 2" in first.content
+    assert b"alice" in first.content
+    last = client.get(reverse("web:gradebook", args=[quiz.pk]) + "?page=2")
+    assert b"alice" not in last.content
+    assert f"z{GRADEBOOK_PAGE_SIZE:04d}".encode() in last.content
 
 
 def test_item_analysis_shows_statistics_and_charts(
