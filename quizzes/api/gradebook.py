@@ -2,10 +2,10 @@
 GET /api/v1/courses/{id}/gradebook/, as JSON (default) or CSV (``?format=csv`` or
 ``Accept: text/csv``), streamed (quizzes/analytics/gradebook.py; docs/analytics.md).
 
-Access follows the quiz-level educator endpoints (OverridesView in api/delivery.py): an
-educator of the quiz's (course's) institution reads it; a learner who can see the quiz
-(or is a member of the course) gets 403; anyone else, another institution's instructor
-included, 404. Errors are always JSON (the API's error shape), whatever format was asked.
+Instructors (and admins) of the course only (api.permissions.taught_quiz/taught_course):
+a learner of the course, or an educator of another course of the institution, gets 403;
+anyone else, another institution's instructor included, 404. Errors are always JSON (the
+API's error shape), whatever format was asked.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,10 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizzes.analytics.gradebook import csv_chunks, gradebook_csv_chunks, gradebook_json_chunks
+from quizzes.api.permissions import taught_course, taught_quiz
 from quizzes.exceptions import ValidationFailed
-from quizzes.models import Course, Membership, Quiz
-from quizzes.selectors.access import educator_institution_ids
-from quizzes.selectors.delivery import quizzes_for_learner
+from quizzes.models import Course, Quiz
 
 CODE_UNKNOWN_FORMAT = "unknown_format"
 EDUCATORS_ONLY = "Only instructors of the course can read its gradebook."
@@ -171,32 +169,12 @@ class GradebookView(APIView):
 class QuizGradebookView(GradebookView):
     @_schema("quiz")
     def get(self, request: Request, quiz_id: int) -> Any:
-        user = _user(request)
-        quiz = (
-            Quiz.objects.filter(
-                pk=quiz_id, course__institution_id__in=educator_institution_ids(user)
-            )
-            .select_related("course")
-            .first()
-        )
-        if quiz is None:
-            if quizzes_for_learner(learner=user).filter(pk=quiz_id).exists():
-                raise PermissionDenied(EDUCATORS_ONLY)
-            raise NotFound()
+        quiz = taught_quiz(_user(request), quiz_id, refusal=EDUCATORS_ONLY)
         return self.stream(request, quiz=quiz, course=quiz.course)
 
 
 class CourseGradebookView(GradebookView):
     @_schema("course")
     def get(self, request: Request, course_id: int) -> Any:
-        user = _user(request)
-        # By primary key first: an id beyond the database's integer range is then simply
-        # not found (Django bounds pk lookups, not foreign key ones).
-        course = Course.objects.filter(pk=course_id).first()
-        if course is None:
-            raise NotFound()
-        if course.institution_id in educator_institution_ids(user):
-            return self.stream(request, quiz=None, course=course)
-        if Membership.objects.filter(user=user, course=course, is_active=True).exists():
-            raise PermissionDenied(EDUCATORS_ONLY)
-        raise NotFound()
+        course = taught_course(_user(request), course_id, refusal=EDUCATORS_ONLY)
+        return self.stream(request, quiz=None, course=course)

@@ -1,7 +1,8 @@
 """GET /api/v1/quizzes/{id}/item-stats/: the quiz and item statistics (docs/analytics.md).
 
-Educators of the quiz's institution only, as the other quiz-level educator endpoints
-(delivery.OverridesView): a learner who can see the quiz gets 403, anyone else 404.
+Instructors (and admins) of the quiz's course only (api.permissions.taught_quiz): a
+learner who can see the quiz, or an educator of another course of the institution, gets
+403; anyone else 404.
 ``?attempts=first|all|highest|last`` chooses the finished attempts (default first); any
 other value is a 400 ``invalid_attempts``.
 """
@@ -11,21 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizzes.analytics.quiz_stats import ATTEMPT_SUBSETS, FIRST, quiz_stats, validate_subset
-from quizzes.models import Quiz
-from quizzes.selectors.access import educator_institution_ids
-from quizzes.selectors.delivery import quizzes_for_learner
+from quizzes.api.permissions import taught_quiz
 
-EDUCATORS_ONLY = "Only instructors can read item statistics."
+EDUCATORS_ONLY = "Only instructors of the course can read its item statistics."
 
 
 IrtSerializer = inline_serializer(
@@ -108,17 +105,6 @@ ItemStatsSerializer = inline_serializer(
 )
 
 
-def _educator_quiz(user: User, quiz_id: int) -> Quiz:
-    institutions = educator_institution_ids(user)
-    if not institutions:
-        if quizzes_for_learner(learner=user).filter(pk=quiz_id).exists():
-            raise PermissionDenied(EDUCATORS_ONLY)
-        raise NotFound()
-    return get_object_or_404(
-        Quiz.objects.filter(course__institution_id__in=institutions), pk=quiz_id
-    )
-
-
 class ItemStatsView(APIView):
     @extend_schema(
         parameters=[
@@ -135,7 +121,7 @@ class ItemStatsView(APIView):
     def get(self, request: Request, quiz_id: int) -> Response:
         user = request.user
         assert isinstance(user, User)  # IsAuthenticated ran first
-        quiz = _educator_quiz(user, quiz_id)
+        quiz = taught_quiz(user, quiz_id, refusal=EDUCATORS_ONLY)
         which = validate_subset(request.query_params.get("attempts", FIRST))
         data: dict[str, Any] = quiz_stats(quiz, attempts=which)
         return Response(data)

@@ -23,6 +23,19 @@ def educator_institution_ids(user: User | AnonymousUser) -> set[int]:
     )
 
 
+def taught_course_ids(user: User | AnonymousUser) -> set[int]:
+    """Courses the user teaches (instructor or admin of an active membership in the course
+    itself): learners' grades and a quiz's statistics are theirs to read, not every
+    educator's of the institution."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.filter(
+            user=user, role__in=Membership.EDUCATOR_ROLES, is_active=True
+        ).values_list("course_id", flat=True)
+    )
+
+
 def is_educator(user: User | AnonymousUser) -> bool:
     return bool(educator_institution_ids(user))
 

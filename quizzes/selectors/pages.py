@@ -22,7 +22,11 @@ from quizzes.models import (
     Topic,
 )
 from quizzes.models.lti import LtiPlatform
-from quizzes.selectors.access import courses_for_educator, educator_institution_ids
+from quizzes.selectors.access import (
+    courses_for_educator,
+    educator_institution_ids,
+    taught_course_ids,
+)
 from quizzes.selectors.delivery import quizzes_for_learner
 
 # -- LTI framing --------------------------------------------------------------------------
@@ -118,6 +122,16 @@ def educator_quizzes(user: User | AnonymousUser) -> QuerySet[Quiz]:
 
 def educator_quiz(*, user: User | AnonymousUser, quiz_id: int) -> Quiz | None:
     return educator_quizzes(user).filter(pk=quiz_id).first()
+
+
+def taught_quiz(*, user: User | AnonymousUser, quiz_id: int) -> Quiz | None:
+    """A quiz of a course the user teaches: its gradebook and item analysis are for the
+    course's instructors, not every educator of the institution."""
+    return (
+        Quiz.objects.filter(pk=quiz_id, course_id__in=taught_course_ids(user))
+        .select_related("course", "bank")
+        .first()
+    )
 
 
 def educator_courses(user: User | AnonymousUser) -> QuerySet[Course]:

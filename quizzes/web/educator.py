@@ -34,7 +34,7 @@ from quizzes.linter import lint_question
 from quizzes.models import GradeOutbox, Question, QuestionRevision, Quiz
 from quizzes.presentation import learner_view
 from quizzes.selectors import pages as selectors
-from quizzes.selectors.access import is_educator
+from quizzes.selectors.access import is_educator, taught_course_ids
 from quizzes.selectors.banks import bank_for_educator, bank_list_for_educator
 from quizzes.selectors.questions import question_as_draft, questions_for_bank
 from quizzes.services.quizzes import quiz_create, quiz_update
@@ -82,6 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "banks": bank_list_for_educator(user),
             "quizzes": selectors.educator_quizzes(user),
+            "taught": taught_course_ids(user),
         },
     )
 
@@ -317,7 +318,7 @@ def _duration(seconds: int) -> str:
 def gradebook(request: HttpRequest, quiz_id: int) -> HttpResponseBase:
     """One row per learner (the API's gradebook rows), a page at a time, with links to
     each learner's attempts; ``?format=csv`` streams the whole gradebook as the API does."""
-    quiz = selectors.educator_quiz(user=_user(request), quiz_id=quiz_id)
+    quiz = selectors.taught_quiz(user=_user(request), quiz_id=quiz_id)
     if quiz is None:
         raise Http404()
     if request.GET.get("format") == "csv":
@@ -345,7 +346,7 @@ def gradebook(request: HttpRequest, quiz_id: int) -> HttpResponseBase:
 @educator_required
 @require_GET
 def item_analysis(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = selectors.educator_quiz(user=_user(request), quiz_id=quiz_id)
+    quiz = selectors.taught_quiz(user=_user(request), quiz_id=quiz_id)
     if quiz is None:
         raise Http404()
     try:

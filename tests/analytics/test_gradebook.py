@@ -438,3 +438,18 @@ def test_memory_stays_flat_while_the_stream_is_consumed(cast: Cast) -> None:
     # ... within 1.5 times the peak memory. Measured: about 1.0 times; holding every row
     # (list(gradebook_rows(...))) measured about 7 times.
     assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+
+
+@pytest.mark.parametrize("scope", ["quiz", "course"])
+def test_an_instructor_of_another_course_of_the_institution_gets_403(
+    cast: Cast, api: APIClient, scope: str
+) -> None:
+    """Grades are for the course's instructors, not every educator of the institution."""
+    erin = f.UserFactory.create(username="erin")
+    f.MembershipFactory.create(user=erin, course=cast.other_course, role=Membership.Role.INSTRUCTOR)
+    quiz = f.QuizFactory.create(course=cast.course, bank=cast.bank)
+    f.GradeFactory.create(quiz=quiz, learner=cast.alice)
+    url = quiz_url(quiz) if scope == "quiz" else course_url(cast.course)
+    response = as_user(api, erin).get(url)
+    assert response.status_code == 403
+    assert b"alice" not in response.content

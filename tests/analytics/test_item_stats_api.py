@@ -223,3 +223,15 @@ def test_the_endpoint_is_in_the_openapi_schema(cast: Cast) -> None:
     assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["attempts"]
     body = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ItemStats")
+
+
+def test_an_instructor_of_another_course_of_the_institution_gets_403(
+    cast: Cast, taken: Quiz
+) -> None:
+    """Item statistics are for the course's instructors, not every educator of the
+    institution (who can see the quiz exists, so 403 rather than 404)."""
+    erin = UserFactory.create(username="erin")
+    MembershipFactory.create(user=erin, course=cast.other_course, role=Membership.Role.INSTRUCTOR)
+    response = client_for(erin).get(url(taken))
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

@@ -512,3 +512,24 @@ def test_study_suggestions_link_the_missed_objectives(
     assert "M4" in page
     assert "Describe the access." in page
     assert reverse("web:review", args=[attempt.pk]) + "#item-1" in page
+
+
+def test_gradebook_and_item_analysis_are_for_the_course_instructors(
+    cast: Cast, make_quiz: Callable[..., Quiz]
+) -> None:
+    """An instructor of another course of the institution manages its banks but does not
+    read this course's grades or statistics: 404 there, and no links on the dashboard."""
+    quiz = make_quiz()
+    erin = UserFactory.create(username="erin")
+    MembershipFactory.create(user=erin, course=cast.other_course, role="instructor")
+    for name in ("web:gradebook", "web:item-analysis"):
+        url = reverse(name, args=[quiz.pk])
+        assert client_for(cast.bob).get(url).status_code == 200
+        assert client_for(erin).get(url).status_code == 404
+        assert client_for(erin).get(url + "?format=csv").status_code == 404
+    dashboard = client_for(erin).get(reverse("web:teach")).content.decode()
+    assert reverse("web:gradebook", args=[quiz.pk]) not in dashboard
+    assert (
+        reverse("web:gradebook", args=[quiz.pk])
+        in client_for(cast.bob).get(reverse("web:teach")).content.decode()
+    )
