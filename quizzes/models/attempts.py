@@ -78,6 +78,8 @@ class AttemptItem(models.Model):
     flagged = models.BooleanField(default=False)
 
     class Meta:
+        # On PostgreSQL migration 0005 adds a covering index for the quiz statistics
+        # (attempt_item_stats_idx: attempt_id INCLUDE id, revision_id, position).
         ordering = ["attempt", "position"]
         constraints = [
             models.UniqueConstraint(

@@ -743,3 +743,18 @@ def test_a_quiz_without_finished_attempts(cast: Cast) -> None:
     assert result["items"] == []
     assert result["quiz"]["attempts"] == 0
     assert result["quiz"]["mean"] is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_served_items_read_is_covered_by_an_index_on_postgresql() -> None:
+    """quiz_stats reads every served item of a quiz's attempts; the covering index of
+    migration 0005 makes that read an index-only scan (docs/benchmarks.md, Analytics)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (covering index)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'attempt_item_stats_idx'")
+        (definition,) = cursor.fetchone()
+    assert '(attempt_id) INCLUDE (id, revision_id, "position")' in definition
