@@ -430,7 +430,12 @@ def test_the_lti_landing_page_and_the_attempt_work_inside_an_lms_iframe(
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text))
     page.goto(lms_site(f"{live_server.url}/teach/"))
-    page.wait_for_timeout(1000)
+    # The refusal is reported asynchronously: poll for it (up to 15 s on a loaded machine)
+    # rather than sleep a fixed time.
+    for _ in range(150):
+        if any("frame-ancestors" in text for text in refused):
+            break
+        page.wait_for_timeout(100)
     browser.csp_errors.clear()  # the refusal below is the expected CSP report
     assert any("frame-ancestors" in text for text in refused), refused
 
