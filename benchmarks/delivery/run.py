@@ -377,7 +377,7 @@ def main() -> None:
     try:
         print(f"setting up {database} ...", flush=True)
         run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"], env)
-        run([str(PYTHON), "manage.py", "load_demo"], env, capture=True)
+        run([str(PYTHON), "manage.py", "load_demo", "--no-cohort"], env, capture=True)
         began = time.monotonic()
         plan = json.loads(run([str(PYTHON), str(HERE / "seed.py")], env, capture=True))
         print(f"seeded in {time.monotonic() - began:.0f} s", flush=True)
