@@ -297,7 +297,12 @@ def quiz_edit(request: HttpRequest, quiz_id: int) -> HttpResponse:
     response = _render(
         request,
         "quizzes/web/educator/quiz_form.html",
-        {"form": form, "quiz": quiz, "saved": request.GET.get("saved") == "1"},
+        {
+            "form": form,
+            "quiz": quiz,
+            "saved": request.GET.get("saved") == "1",
+            "teaches": quiz.course_id in taught_course_ids(_user(request)),
+        },
     )
     if request.method == "POST":
         response.status_code = 400

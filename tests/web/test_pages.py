@@ -527,6 +527,13 @@ def test_gradebook_and_item_analysis_are_for_the_course_instructors(
         assert client_for(cast.bob).get(url).status_code == 200
         assert client_for(erin).get(url).status_code == 404
         assert client_for(erin).get(url + "?format=csv").status_code == 404
+    settings_page = client_for(erin).get(reverse("web:quiz-edit", args=[quiz.pk]))
+    assert settings_page.status_code == 200
+    assert reverse("web:gradebook", args=[quiz.pk]) not in settings_page.content.decode()
+    assert (
+        reverse("web:gradebook", args=[quiz.pk])
+        in client_for(cast.bob).get(reverse("web:quiz-edit", args=[quiz.pk])).content.decode()
+    )
     dashboard = client_for(erin).get(reverse("web:teach")).content.decode()
     assert reverse("web:gradebook", args=[quiz.pk]) not in dashboard
     assert (
