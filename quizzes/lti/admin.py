@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from quizzes.admin import ScopedAdmin
 from quizzes.lti.delivery import scores_retry
@@ -54,6 +56,7 @@ class LtiScoreDeliveryAdmin(ScopedAdmin):
         "score_maximum",
         "timestamp",
         "status",
+        "per_link",
         "tries",
         "next_try_at",
         "last_error",
@@ -70,6 +73,23 @@ class LtiScoreDeliveryAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Per LMS link")
+    def per_link(self, obj: LtiScoreDelivery) -> SafeString:
+        """Each placement's outcome: a retry re-sends only those not delivered."""
+        results = [r for r in (obj.link_results or {}).values() if isinstance(r, dict)]
+        return format_html_join(
+            "\n",
+            "<div>{}: <strong>{}</strong>{}</div>",
+            (
+                (
+                    r.get("link", "?"),
+                    r.get("status", "?"),
+                    f" ({r['error']})" if r.get("error") else "",
+                )
+                for r in results
+            ),
+        )
 
     @admin.action(description="Send the selected failed scores again")
     def retry(self, request: HttpRequest, queryset: QuerySet[LtiScoreDelivery]) -> None:

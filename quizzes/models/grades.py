@@ -50,6 +50,15 @@ class GradeOutbox(models.Model):
     next_try_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The outcome per LMS placement (LtiResourceLink pk, as a string) -> {"status":
+    # delivered | failed | retrying | skipped, "error", "at" (ISO 8601), "link" (its
+    # label)}: a retry re-sends only to the links not delivered yet. The database default
+    # covers rows written by raw inserts (the synthetic cohort's COPY).
+    link_results = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

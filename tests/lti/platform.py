@@ -5,7 +5,8 @@ JWKS (with HTTP caching headers), the OAuth 2 token endpoint (client_credentials
 JWT assertion it verifies against the tool's JWKS: iss = sub = client_id, aud = the exact
 token URL, unique jti), AGS line items, scores and results (exact media types and fields),
 and NRPS memberships paged with Link rel=next (quoted and unquoted in turn). ``down``
-makes every endpoint answer 503, as an LMS under maintenance would.
+makes every endpoint answer 503, as an LMS under maintenance would; ``score_status``
+makes the score endpoint refuse every score with that status.
 
 For the browser tests it also serves what a browser sees of an LMS: a course page that
 frames the tool (``browser_launch`` says how) beside a platform storage frame answering
@@ -104,6 +105,8 @@ class LoopbackPlatform:
     tool_jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     down: bool = False
     fail_statuses: list[int] = field(default_factory=list)
+    # Every score POST answered with this status (a platform refusing the tool's scores).
+    score_status: int | None = None
     jwks_requests: int = 0
     token_requests: int = 0
     used_jtis: set[str] = field(default_factory=set)
@@ -519,6 +522,9 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/contexts/([^/]+)/lineitems/([^/]+)/scores", path.path)
         if match:
             if not self._bearer(claims.SCOPE_SCORE):
+                return
+            if owner.score_status is not None:
+                self._send(owner.score_status, {"error": "scores refused"})
                 return
             if self.headers.get("Content-Type") != claims.MEDIA_SCORE:
                 self._send(415, {"error": "Content-Type must be " + claims.MEDIA_SCORE})
