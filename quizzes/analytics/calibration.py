@@ -375,6 +375,13 @@ RUN_FIELDS = (
 )
 
 
+# The figures of an ItemCalibration row that the calibration report shows per run.
+HISTORY_FIELDS = (
+    "responses", "a", "b", "c", "a_se", "b_se", "c_se", "fit_rmsd", "misfit", "anchored",
+    "applied",
+)  # fmt: skip
+
+
 def bank_calibration_report(bank: Bank, *, runs: int = 10) -> dict[str, Any]:
     """The bank's latest ``runs`` calibration runs (newest first) and, for every revision
     estimated in them or carrying live parameters, its current parameters and its rows in
@@ -390,43 +397,13 @@ def bank_calibration_report(bank: Bank, *, runs: int = 10) -> dict[str, Any]:
     for row in (
         ItemCalibration.objects.filter(run_id__in=run_ids)
         .order_by("-run__started_at", "-run_id")
-        .values(
-            "revision_id",
-            "run_id",
-            "run__finished_at",
-            "responses",
-            "a",
-            "b",
-            "c",
-            "a_se",
-            "b_se",
-            "c_se",
-            "fit_rmsd",
-            "misfit",
-            "anchored",
-            "applied",
-        )
+        .values("revision_id", "run_id", "run__finished_at", *HISTORY_FIELDS)
     ):
         history.setdefault(row["revision_id"], []).append(
             {
                 "run": row["run_id"],
                 "calibrated_at": row["run__finished_at"],
-                **{
-                    key: row[key]
-                    for key in (
-                        "responses",
-                        "a",
-                        "b",
-                        "c",
-                        "a_se",
-                        "b_se",
-                        "c_se",
-                        "fit_rmsd",
-                        "misfit",
-                        "anchored",
-                        "applied",
-                    )
-                },
+                **{key: row[key] for key in HISTORY_FIELDS},
             }
         )
     revisions = (
