@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from quizzes.lti.ags import NoLineItem, score_post
 from quizzes.lti.conf import lti_setting
 from quizzes.lti.services_http import ServiceRefused, ServiceUnavailable
-from quizzes.models import GradeOutbox, LtiLaunch, LtiResourceLink, LtiUser
+from quizzes.models import GradeOutbox, LtiLaunch, LtiResourceLink, LtiUser, Quiz
 
 logger = logging.getLogger(__name__)
 
@@ -268,6 +268,11 @@ def scores_deliver_due(*, limit: int | None = None) -> DeliveryReport:
             )
             report.retrying += 1
     return report
+
+
+def failed_deliveries(quiz: Quiz) -> QuerySet[GradeOutbox]:
+    """The quiz's scores an LMS refused for good (shown to instructors, who may retry)."""
+    return GradeOutbox.objects.filter(grade__quiz=quiz, status=GradeOutbox.Status.FAILED)
 
 
 def scores_retry(*, ids: list[int]) -> int:

@@ -1,6 +1,6 @@
 """Enqueue score delivery when a grade outbox row is written (after its transaction
 commits). The row itself is the durable record: if the enqueue is lost, the periodic sweep
-(manage.py lti_deliver_scores) still delivers it."""
+(manage.py scheduler enqueues it every LTI_SCORE_SWEEP_SECONDS) still delivers it."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ beside this one."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +23,7 @@ from quizzes.lti import claims, config_pages, errors
 from quizzes.lti.conf import lti_setting
 from quizzes.lti.cookies import set_iframe_cookie
 from quizzes.lti.deep_linking import deep_linking_create_quiz, deep_linking_respond
-from quizzes.lti.delivery import scores_retry
+from quizzes.lti.delivery import failed_deliveries, scores_retry
 from quizzes.lti.errors import LtiError
 from quizzes.lti.keys import published_jwks
 from quizzes.lti.launch import launch_for_token, launch_record, resource_link_set_quiz
@@ -46,13 +45,13 @@ from quizzes.lti.services_http import ServiceRefused, ServiceUnavailable
 from quizzes.models import (
     Attempt,
     Bank,
-    GradeOutbox,
     LtiLaunch,
     LtiLoginState,
     LtiPlatform,
     Membership,
     Quiz,
 )
+from quizzes.services.attempts import attempt_start
 
 logger = logging.getLogger(__name__)
 
@@ -208,19 +207,13 @@ def launch(request: HttpRequest) -> HttpResponse:
         return error_page(request, error)
     login(request, record.user, backend="django.contrib.auth.backends.ModelBackend")
     response = HttpResponseRedirect(reverse("lti:launched", args=[record.token]), status=303)
-    response.status_code = 303
     response.delete_cookie(state_cookie_name(form["state"]), path="/lti/", samesite="None")
     return _framable(response, record.platform)
 
 
 def attempt_url(attempt: Attempt, token: str) -> str:
-    """The learner pages' attempt URL when they exist, else the API's."""
-    for name in ("web:attempt", "quizzes:attempt", "attempt"):
-        try:
-            return reverse(name, args=[attempt.pk]) + f"?lti_launch={token}"
-        except NoReverseMatch:
-            continue
-    return f"/api/v1/attempts/{attempt.pk}/"
+    """The attempt's page, carrying the launch token (quizzes/lti/middleware.py)."""
+    return reverse("web:attempt", args=[attempt.pk]) + f"?lti_launch={token}"
 
 
 def _launch(token: str) -> LtiLaunch:
@@ -264,9 +257,7 @@ def launched(request: HttpRequest, token: str) -> HttpResponse:
         .first()
     )
     failures = (
-        GradeOutbox.objects.filter(grade__quiz=quiz, status=GradeOutbox.Status.FAILED)
-        .select_related("grade__learner")
-        .order_by("-created_at")[:50]
+        failed_deliveries(quiz).select_related("grade__learner").order_by("-created_at")[:50]
         if is_educator
         else []
     )
@@ -291,8 +282,7 @@ def launched_start(request: HttpRequest, token: str) -> HttpResponse:
     if quiz is None:
         raise Http404("No quiz")
     try:
-        attempts = importlib.import_module("quizzes.services.attempts")
-        attempts.attempt_start(quiz=quiz, learner=launch.user)
+        attempt_start(quiz=quiz, learner=launch.user)
     except ApplicationError as error:
         return _page(
             request, launch, "quizzes/lti/message.html", message=error.detail, status=error.status
@@ -337,11 +327,7 @@ def launched_retry(request: HttpRequest, token: str) -> HttpResponse:
     quiz = launch.resource_link.quiz if launch.resource_link else None
     if launch.role == Membership.Role.LEARNER or quiz is None:
         return error_page(request, LtiError(errors.NOT_INSTRUCTOR, platform=launch.platform))
-    ids = list(
-        GradeOutbox.objects.filter(grade__quiz=quiz, status=GradeOutbox.Status.FAILED).values_list(
-            "pk", flat=True
-        )
-    )
+    ids = list(failed_deliveries(quiz).values_list("pk", flat=True))
     count = scores_retry(ids=ids)
     return _page(
         request, launch, "quizzes/lti/message.html", message=f"{count} score(s) queued again."

@@ -3,6 +3,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from quizzes.exceptions import ApplicationError
@@ -45,11 +46,7 @@ class Command(BaseCommand):
             )
         except ApplicationError as error:
             raise CommandError(error.detail) from error
-        except Exception as error:
-            from django.core.exceptions import ValidationError
-
-            if isinstance(error, ValidationError):
-                raise CommandError("; ".join(error.messages)) from error
-            raise
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from error
         deployments = ", ".join(platform.deployments.values_list("deployment_id", flat=True))
         self.stdout.write(f"Platform {platform.pk} ({platform}); deployments: {deployments or '-'}")
