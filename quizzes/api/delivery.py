@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -24,7 +23,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizzes.models import Attempt, Course, Institution, Membership, Quiz, QuizOverride
-from quizzes.selectors.access import educator_institution, educator_institution_ids
+from quizzes.selectors.access import (
+    courses_for_educator,
+    educator_institution,
+    educator_institution_ids,
+)
 from quizzes.selectors.delivery import attempt_for_user, quizzes_for_learner
 from quizzes.selectors.results import attempt_result, attempt_state
 from quizzes.services.attempts import attempt_finish, attempt_refresh, attempt_start, current_item
@@ -39,10 +42,6 @@ def _user(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)  # IsAuthenticated ran first
     return user
-
-
-def _educator_courses(user: User) -> QuerySet[Course]:
-    return Course.objects.filter(institution_id__in=educator_institution_ids(user))
 
 
 def _require_educator(user: User) -> set[int]:
@@ -102,7 +101,7 @@ class CoursesView(PaginatedView):
         user = _user(request)
         courses = (
             (
-                _educator_courses(user)
+                courses_for_educator(user)
                 | Course.objects.filter(memberships__user=user, memberships__is_active=True)
             )
             .distinct()
@@ -143,7 +142,7 @@ class MemberInSerializer(serializers.Serializer[Any]):
 
 class MembersView(PaginatedView):
     def _course(self, request: Request, course_id: int) -> Course:
-        return get_object_or_404(_educator_courses(_user(request)), pk=course_id)
+        return get_object_or_404(courses_for_educator(_user(request)), pk=course_id)
 
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request: Request, course_id: int) -> Response:

@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from quizzes.models import Course, Membership, Quiz
+from quizzes.selectors import pages
 from quizzes.selectors.access import educator_institution_ids, is_educator, taught_course_ids
 from quizzes.selectors.delivery import quizzes_for_learner
 
@@ -43,11 +44,7 @@ def _refuse_or_hide(user: User, *, visible: bool, refusal: str) -> None:
 def taught_quiz(user: User, quiz_id: int, *, refusal: str) -> Quiz:
     """The quiz when the user teaches its course (learners' results and a quiz's
     statistics are for the course's instructors only), else 403 or 404."""
-    quiz = (
-        Quiz.objects.filter(pk=quiz_id, course_id__in=taught_course_ids(user))
-        .select_related("course")
-        .first()
-    )
+    quiz = pages.taught_quiz(user=user, quiz_id=quiz_id)
     if quiz is None:
         visible = (
             Quiz.objects.filter(
