@@ -173,11 +173,21 @@ def quiz_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
 # -- the attempt ------------------------------------------------------------------------------
 
 
-def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+def _attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+    """An attempt the user may see (their own, or one of a course they teach), refreshed
+    (expired ones finish); else 404."""
     attempt = attempt_for_user(attempt_id=attempt_id, user=_user(request))
     if attempt is None:
         raise Http404()
     return attempt_refresh(attempt=attempt)
+
+
+def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+    """An attempt the user took: only its learner answers, flags or finishes it."""
+    attempt = _attempt(request, attempt_id)
+    if attempt.learner_id != _user(request).pk:
+        raise Http404(NOT_YOURS)
+    return attempt
 
 
 def _navigable(quiz: Quiz) -> bool:
@@ -243,7 +253,7 @@ def _item_for(request: HttpRequest, attempt: Attempt) -> AttemptItem | None:
 @login_required
 @require_GET
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = _own_attempt(request, attempt_id)
+    attempt = _attempt(request, attempt_id)
     if attempt.state == Attempt.State.FINISHED or attempt.learner_id != _user(request).pk:
         return _redirect(request, reverse("web:result", args=[attempt.pk]))
     item = _item_for(request, attempt)
@@ -254,8 +264,6 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @require_POST
 def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
-    if attempt.learner_id != _user(request).pk:
-        raise Http404(NOT_YOURS)
     result_url = reverse("web:result", args=[attempt.pk])
     if attempt.state == Attempt.State.FINISHED:
         return _redirect(request, result_url)
@@ -321,7 +329,7 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
-    if attempt.learner_id != _user(request).pk or not _navigable(attempt.quiz):
+    if not _navigable(attempt.quiz):
         raise Http404()
     if attempt.state == Attempt.State.FINISHED:
         return _redirect(request, reverse("web:result", args=[attempt.pk]))
@@ -336,8 +344,6 @@ def flag(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
 @require_POST
 def finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
-    if attempt.learner_id != _user(request).pk:
-        raise Http404(NOT_YOURS)
     attempt_finish(attempt=attempt)
     return _redirect(request, reverse("web:result", args=[attempt.pk]))
 
@@ -346,7 +352,7 @@ def finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _finished_attempt(request: HttpRequest, attempt_id: int) -> tuple[Attempt, bool]:
-    attempt = _own_attempt(request, attempt_id)
+    attempt = _attempt(request, attempt_id)
     return attempt, attempt.learner_id != _user(request).pk
 
 
