@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from quizzes.models import Bank, Course, Institution, Membership
+from tests.browser import chromium  # noqa: F401 (the shared browser fixture)
 from tests.factories import (
     BankFactory,
     CourseFactory,

@@ -12,7 +12,6 @@ the console fails the test.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,33 +21,17 @@ from urllib.parse import urlencode
 import pytest
 
 from quizzes.models import Attempt, LtiLaunch, LtiPlatform, Quiz
+from tests.browser import CHROMIUM
 from tests.lti.platform import STORAGE_FRAME, LoopbackPlatform
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():  # pragma: no cover - `make browsers` installs it
     pytest.skip(f"{CHROMIUM} is missing: run `make browsers`", allow_module_level=True)
 
-from tests.web.test_browser import CHROMIUM_ARGS, Visit, answer_current_item  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM calls between browser steps
-    try:
-        with playwright_sync.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+from tests.web.test_browser import Visit, answer_current_item  # noqa: E402
 
 
 @pytest.fixture
